@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "tsrun_native",
+      "sources": ["native/addon/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "cflags": ["-O2", "-Wall"],
+      "cflags_cc": ["-O2", "-Wall", "-std=c++17"]
+    },
+    {
+      "target_name": "tsrun-init",
+      "type": "executable",
+      "sources": [
+        "native/init/main.c"
+      ],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "ldflags": ["-Wl,-z,now", "-Wl,-z,relro"]
+    }
+  ]
+}

@@ -418,7 +418,7 @@ export interface LinuxFeatures {
   };
   apparmor?: { enabled?: boolean };
   selinux?: { enabled?: boolean };
-  intelRdt?: { enabled?: boolean; schemata?: boolean };
+  intelRdt?: { enabled?: boolean; schemata?: boolean; monitoring?: boolean };
   mountExtensions?: { idmap?: { enabled?: boolean } };
   memoryPolicy?: { modes?: MemoryPolicyMode[]; flags?: MemoryPolicyFlag[] };
   netDevices?: { enabled?: boolean };

@@ -184,10 +184,12 @@ function schemaRule(error: SchemaError, value: unknown): string {
     case 'minItems':
       return `must have at least ${params.limit} item${params.limit === 1 ? '' : 's'}`;
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).filter((v) => v !== '').join(', ');
+      const allowed = (params.allowedValues as unknown[]).filter((v) => v !== '');
+      // Long vocabularies (seccomp architectures) would drown the message; name the noun only.
+      if (noun && allowed.length > 10) return `unknown ${noun} ${describe(value)}`;
       return noun
-        ? `unknown ${noun} ${describe(value)} (expected one of: ${allowed})`
-        : `must be one of: ${allowed}, got ${describe(value)}`;
+        ? `unknown ${noun} ${describe(value)} (expected one of: ${allowed.join(', ')})`
+        : `must be one of: ${allowed.join(', ')}, got ${describe(value)}`;
     }
     case 'pattern':
       if (definition === 'DeviceAccess') return `invalid device access ${describe(value)} (use the letters r, w and m)`;

@@ -59,18 +59,20 @@ export class V1CgroupManager implements CgroupManager {
 
   apply(r: LinuxResources | undefined): void {
     if (!r) return;
-    if (hasSettings(r.devices)) this.applyDevices(r);
-    if (r.memory) this.applyMemory(r.memory);
-    if (r.cpu) this.applyCpu(r.cpu);
-    if (r.pids && r.pids.limit !== undefined) {
-      writeCgroupFile(this.controllerDir('pids', 'pids'), 'pids.max', pidsMax(r.pids.limit));
-    }
+    // Refuse what cannot be done before writing anything, so nothing is half-applied.
     if (hasSettings(r.blockIO)) throw notSupported('blockIO');
     if (hasSettings(r.hugepageLimits)) throw notSupported('hugepageLimits');
     if (hasSettings(r.network)) throw notSupported('network');
     if (hasSettings(r.rdma)) throw notSupported('rdma');
     if (hasSettings(r.unified)) {
       throw new TsrunError('linux.resources.unified needs a cgroup v2 host; this one runs cgroup v1');
+    }
+    if (r.memory?.useHierarchy === false) throw notSupported('memory.useHierarchy', 'current kernels always use the hierarchy');
+    if (hasSettings(r.devices)) this.applyDevices(r);
+    if (r.memory) this.applyMemory(r.memory);
+    if (r.cpu) this.applyCpu(r.cpu);
+    if (r.pids && r.pids.limit !== undefined) {
+      writeCgroupFile(this.controllerDir('pids', 'pids'), 'pids.max', pidsMax(r.pids.limit));
     }
   }
 
@@ -95,7 +97,6 @@ export class V1CgroupManager implements CgroupManager {
       }
       writeCgroupFile(dir, 'memory.swappiness', String(m.swappiness));
     }
-    if (m.useHierarchy === false) throw notSupported('memory.useHierarchy', 'current kernels always use the hierarchy');
   }
 
   private applyCpu(c: LinuxCPU): void {

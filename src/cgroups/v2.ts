@@ -57,28 +57,29 @@ export class V2CgroupManager implements CgroupManager {
 
   apply(r: LinuxResources | undefined): void {
     if (!r) return;
+    // Refuse what cannot be done before writing anything, so nothing is half-applied.
     if (hasSettings(r.devices)) throw notSupported('devices', 'cgroup v2 needs an eBPF device filter');
-    if (r.memory) this.applyMemory(r.memory);
-    if (r.cpu) this.applyCpu(r.cpu);
-    if (r.pids && r.pids.limit !== undefined) writeCgroupFile(this.dir, 'pids.max', pidsMax(r.pids.limit));
     if (hasSettings(r.blockIO)) throw notSupported('blockIO');
     if (hasSettings(r.hugepageLimits)) throw notSupported('hugepageLimits');
     if (hasSettings(r.network)) throw notSupported('network', 'cgroup v2 has no net_cls/net_prio');
     if (hasSettings(r.rdma)) throw notSupported('rdma');
-    for (const [file, value] of Object.entries(r.unified ?? {})) {
+    if (r.memory) checkMemoryOnV2(r.memory);
+    if (r.cpu && (r.cpu.realtimePeriod || r.cpu.realtimeRuntime)) {
+      throw notSupported('cpu.realtimePeriod/realtimeRuntime', 'cgroup v2 has no realtime budget');
+    }
+    const unified = Object.entries(r.unified ?? {});
+    for (const [file] of unified) {
       if (file.includes('/') || file.startsWith('.') || file === '') {
         throw new TsrunError(`invalid linux.resources.unified key ${JSON.stringify(file)}`);
       }
-      writeCgroupFile(this.dir, file, value);
     }
+    if (r.memory) this.applyMemory(r.memory);
+    if (r.cpu) this.applyCpu(r.cpu);
+    if (r.pids && r.pids.limit !== undefined) writeCgroupFile(this.dir, 'pids.max', pidsMax(r.pids.limit));
+    for (const [file, value] of unified) writeCgroupFile(this.dir, file, value);
   }
 
   private applyMemory(m: LinuxMemory): void {
-    if (m.disableOOMKiller) throw notSupported('memory.disableOOMKiller', 'cgroup v2 cannot disable the OOM killer');
-    if (m.swappiness !== undefined && m.swappiness !== -1) {
-      throw notSupported('memory.swappiness', 'cgroup v2 has no per-cgroup swappiness');
-    }
-    if (m.kernelTCP) throw notSupported('memory.kernelTCP', 'cgroup v2 has no separate TCP memory limit');
     // m.kernel is ignored like runc does: kernels since 5.16 ignore kmem limits.
     const swap = memorySwapForV2(m.swap, m.limit);
     if (swap !== undefined) {
@@ -97,7 +98,6 @@ export class V2CgroupManager implements CgroupManager {
   }
 
   private applyCpu(c: LinuxCPU): void {
-    if (c.realtimePeriod || c.realtimeRuntime) throw notSupported('cpu.realtime*', 'cgroup v2 has no realtime budget');
     if (c.cpus) writeCgroupFile(this.dir, 'cpuset.cpus', c.cpus);
     if (c.mems) writeCgroupFile(this.dir, 'cpuset.mems', c.mems);
     if (c.idle !== undefined) writeCgroupFile(this.dir, 'cpu.idle', String(c.idle));
@@ -163,6 +163,16 @@ export class V2CgroupManager implements CgroupManager {
     if (!empty) throw new TsrunError(`processes still in cgroup after SIGKILL: ${this.pids().join(' ')}`);
     removeCgroupTree(this.dir);
   }
+}
+
+/** Memory settings cgroup v2 has no file for. */
+function checkMemoryOnV2(m: LinuxMemory): void {
+  if (m.disableOOMKiller) throw notSupported('memory.disableOOMKiller', 'cgroup v2 cannot disable the OOM killer');
+  if (m.swappiness !== undefined && m.swappiness !== -1) {
+    throw notSupported('memory.swappiness', 'cgroup v2 has no per-cgroup swappiness');
+  }
+  if (m.kernelTCP) throw notSupported('memory.kernelTCP', 'cgroup v2 has no separate TCP memory limit');
+  if (m.useHierarchy === false) throw notSupported('memory.useHierarchy', 'cgroup v2 is always hierarchical');
 }
 
 /**

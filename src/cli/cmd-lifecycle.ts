@@ -35,7 +35,7 @@ export function startCommand(ctx: CommandContext): void {
   lifecycle().start(ctx.globals, ctx.args[0]);
 }
 
-export function runCommand(ctx: CommandContext): number {
+export function runCommand(ctx: CommandContext): ReturnType<Lifecycle['run']> {
   const f = ctx.flags;
   return lifecycle().run(ctx.globals, {
     ...createOptions(ctx),

@@ -104,10 +104,17 @@ const IPC_SYSCTLS = new Set([
  * Which namespace makes a sysctl private to the container, or undefined when setting it would
  * change the host for everyone. Keys may use '/' as the separator, as in /proc/sys paths.
  */
-export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
-  const name = key.replace(/\//g, '.');
+export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | 'user' | undefined {
+  const name = normalizeSysctl(key);
   if (IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.')) return 'ipc';
   if (name.startsWith('net.')) return 'network';
   if (name === 'kernel.hostname' || name === 'kernel.domainname') return 'uts';
+  // Per-user-namespace ucounts (user.max_*): only safe when the container owns its user namespace.
+  if (name.startsWith('user.')) return 'user';
   return undefined;
+}
+
+/** The dotted form of a sysctl key ("net/ipv4/ip_forward" -> "net.ipv4.ip_forward"). */
+export function normalizeSysctl(key: string): string {
+  return key.replace(/\//g, '.');
 }

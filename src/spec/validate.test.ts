@@ -71,6 +71,7 @@ function fullConfig(): Spec {
         'kernel.msgmax': '8192',
         'fs.mqueue.msg_max': '10',
         'kernel.domainname': 'example.org',
+        'user.max_user_namespaces': '10',
       },
       resources: {
         devices: [
@@ -228,7 +229,26 @@ const INVALID: [string, Mutation, string][] = [
     },
     'config.json: linux.uidMappings: requires a user namespace ("user" in linux.namespaces)',
   ],
-  ['new user namespace without gidMappings', (s) => delete s.linux.gidMappings, 'config.json: linux.gidMappings: must be present when a new user namespace is created'],
+  [
+    'new user namespace without mappings',
+    (s) => {
+      delete s.linux.uidMappings;
+      delete s.linux.gidMappings;
+    },
+    'config.json: linux.uidMappings: must be present when a new user namespace is created (or give the namespace a path to join)',
+  ],
+  ['kernel.hostname sysctl', (s) => (s.linux.sysctl['kernel.hostname'] = 'x'), 'config.json: linux.sysctl["kernel.hostname"]: conflicts with the "hostname" field; set the hostname there'],
+  [
+    'user sysctl without user namespace',
+    (s) => {
+      s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'user');
+      delete s.linux.uidMappings;
+      delete s.linux.gidMappings;
+      s.mounts.pop();
+      s.linux.sysctl['user.max_user_namespaces'] = '0';
+    },
+    'config.json: linux.sysctl["user.max_user_namespaces"]: sysctl "user.max_user_namespaces" requires a new user namespace ("user" in linux.namespaces)',
+  ],
   [
     'timeOffsets without time namespace',
     (s) => (s.linux.namespaces = s.linux.namespaces.filter((n: any) => n.type !== 'time')),
@@ -464,5 +484,19 @@ describe('loadConfig', () => {
   test('validation errors name config.json', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...fullConfig(), ociVersion: '2.0.0' }));
     expect(() => loadConfig(dir)).toThrow('config.json: ociVersion: unsupported version "2.0.0"');
+  });
+});
+
+describe('runc compatibility', () => {
+  test('a new user namespace with only uidMappings is accepted, as runc does', () => {
+    const config: any = fullConfig();
+    delete config.linux.gidMappings;
+    expect(() => validateConfig(config)).not.toThrow();
+  });
+
+  test('sysctl keys may use "/" separators', () => {
+    const config: any = fullConfig();
+    config.linux.sysctl = { 'net/ipv4/ip_forward': '1', 'kernel/shmmni': '10' };
+    expect(() => validateConfig(config)).not.toThrow();
   });
 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors';
-import { CAPABILITIES, RLIMITS, sysctlNamespace } from './known';
+import { CAPABILITIES, normalizeSysctl, RLIMITS, sysctlNamespace } from './known';
 import type { Hook, Linux, LinuxIDMapping, LinuxNamespace, Mount, NamespaceType, Process, Spec } from './types';
 
 export { parseSignal } from './signals';
@@ -95,7 +95,6 @@ let schemaValidator: SchemaValidator | undefined;
 
 function compiledSchema(): SchemaValidator {
   // Loaded on first use so commands that never read a config don't pay for it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   schemaValidator ??= require('./generated/validate-config.js') as SchemaValidator;
   return schemaValidator;
 }
@@ -334,9 +333,12 @@ function checkIdMappings(linux: Linux, fail: Fail): void {
     if (mappings.length > 0 && !user) {
       fail(['linux', field], 'requires a user namespace ("user" in linux.namespaces)');
     }
-    if (user && !user.path && mappings.length === 0) {
-      fail(['linux', field], 'must be present when a new user namespace is created');
-    }
+  }
+  // Like runc, either map alone is enough to create the namespace; with neither, ids inside
+  // would all be the overflow id.
+  const hasMappings = (linux.uidMappings?.length ?? 0) + (linux.gidMappings?.length ?? 0) > 0;
+  if (user && !user.path && !hasMappings) {
+    fail(['linux', 'uidMappings'], 'must be present when a new user namespace is created (or give the namespace a path to join)');
   }
 }
 
@@ -377,6 +379,9 @@ function checkLinux(spec: Spec, fail: Fail): void {
     if (!needed) fail(['linux', 'sysctl', key], `sysctl ${describe(key)} is not in a separate kernel namespace`);
     if (!seen.has(needed)) {
       fail(['linux', 'sysctl', key], `sysctl ${describe(key)} requires a new ${needed} namespace ("${needed}" in linux.namespaces)`);
+    }
+    if (normalizeSysctl(key) === 'kernel.hostname') {
+      fail(['linux', 'sysctl', key], 'conflicts with the "hostname" field; set the hostname there');
     }
   }
 

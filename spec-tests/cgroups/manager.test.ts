@@ -122,17 +122,37 @@ describe(`cgroup manager (${mode} host)`, () => {
       expect(cgroupManagerFromPaths(mgr.paths()).pids()).toEqual([pid]);
     });
 
-    test('freeze and thaw', () => {
-      const pid = sleeper.pid!;
+    test('freeze stops the cgroup’s processes and thaw resumes them', () => {
+      // A busy loop shows it best: frozen, its CPU time stops moving.
+      const spinner = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+      children.push(spinner);
+      mgr.addProcess(spinner.pid!);
+      const cpuTime = () => {
+        const fields = fs.readFileSync(`/proc/${spinner.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return Number(fields[11]) + Number(fields[12]); // utime + stime
+      };
+      const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      const advancesWithin = (ms: number) => {
+        const start = cpuTime();
+        const deadline = Date.now() + ms;
+        while (Date.now() < deadline) {
+          pause(20);
+          if (cpuTime() > start) return true;
+        }
+        return false;
+      };
+      expect(advancesWithin(3000)).toBe(true);
+
       mgr.freeze();
       if (isV2) expect(read(dirOf(mgr, ''), 'cgroup.events')).toContain('frozen 1');
       else expect(read(dirOf(mgr, 'freezer'), 'freezer.state')).toBe('FROZEN');
-      // A frozen task is parked outside ordinary sleep; either way it is no longer running.
-      expect(procState(pid)).not.toMatch(/^R/);
+      expect(procState(spinner.pid!)).not.toMatch(/^R/);
+      expect(advancesWithin(300)).toBe(false);
+
       mgr.thaw();
       if (isV2) expect(read(dirOf(mgr, ''), 'cgroup.events')).toContain('frozen 0');
       else expect(read(dirOf(mgr, 'freezer'), 'freezer.state')).toBe('THAWED');
-      expect(procState(pid)).toMatch(/^S/);
+      expect(advancesWithin(3000)).toBe(true);
     });
 
     test('destroy kills the sleeper and removes every directory, children first', async () => {

@@ -9,8 +9,31 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
+export interface WaitStatus {
+  pid: number; // 0 with nohang when the child still runs
+  exitCode?: number;
+  signal?: number;
+}
+
+export interface InitMessage {
+  type: number;
+  payload: Buffer;
+  fds: number[];
+}
+
 export interface NativeBinding {
   flock(fd: number, op: number): void;
+  mkfifo(path: string, mode: number): void;
+  /** Start the init helper from a sealed copy of `helperPath`; its socket end lands at fd 3+preserveFds. */
+  spawnInit(helperPath: string, preserveFds: number): { pid: number; sock: number };
+  sendMsg(sock: number, type: number, payload: Buffer, fds?: number[]): void;
+  /** null when the init side closed the socket. */
+  recvMsg(sock: number): InitMessage | null;
+  waitpid(pid: number, nohang?: boolean): WaitStatus;
+  waitpidAsync(pid: number): Promise<WaitStatus>;
+  setChildSubreaper(): void;
+  connectUnix(path: string): number;
+  close(fd: number): void;
 }
 
 let binding: NativeBinding | undefined;
@@ -18,6 +41,10 @@ let binding: NativeBinding | undefined;
 /** Directory holding the built native artefacts (addon and init helper). */
 export function nativeBuildDir(): string {
   return process.env.TSRUN_NATIVE_DIR ?? path.join(__dirname, '..', 'build', 'Release');
+}
+
+export function initHelperPath(): string {
+  return path.join(nativeBuildDir(), 'tsrun-init');
 }
 
 export function native(): NativeBinding {

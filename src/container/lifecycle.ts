@@ -1,24 +1,173 @@
-/** Container lifecycle operations (create, start, run, kill, delete). */
+/** Container lifecycle operations: create, start, run, kill, delete (runc's semantics). */
+import * as fs from 'fs';
+import * as path from 'path';
 import { TsrunError } from '../errors';
+import { logger } from '../log';
+import { native } from '../native';
+import { parseSignal } from '../spec/signals';
+import type { State } from '../spec/types';
+import { cgroupManagerFromPaths } from '../cgroups/manager';
+import { createContainer } from './create';
+import { runHooksCollectingErrors } from './hooks';
+import { lockContainer, withLock } from './lock';
+import { BrokenStateError, ContainerNotExistError, deriveStatus, EXEC_FIFO, StateStore, type PersistedState } from './state';
 import type { CreateOptions, GlobalOptions, RunOptions } from './options';
 
-function notYet(what: string): never {
-  throw new TsrunError(`${what}: not implemented yet`);
+function hookState(s: PersistedState, status: State['status']): State {
+  return { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
 }
 
-export function create(_g: GlobalOptions, _o: CreateOptions): void {
-  notYet('create');
+export function create(g: GlobalOptions, o: CreateOptions): void {
+  createContainer(g, o);
 }
-export function start(_g: GlobalOptions, _id: string): void {
-  notYet('start');
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
-/** Returns the exit status tsrun should exit with (the container's, 128+n for signal n). */
-export function run(_g: GlobalOptions, _o: RunOptions): number {
-  notYet('run');
+
+/**
+ * Release the init blocked on exec.fifo: opening the read end lets its open() return, and the
+ * byte it writes tells us it got past. Non-blocking, so a dead init cannot hang us.
+ */
+function releaseInit(store: StateStore, state: PersistedState): void {
+  const fifo = path.join(store.containerDir(state.id), EXEC_FIFO);
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    for (let waited = 0; ; waited++) {
+      let n = 0;
+      try {
+        n = fs.readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n === 1) break;
+      if (deriveStatus(store, state) === 'stopped') throw new TsrunError(`container "${state.id}" init exited before start`);
+      if (waited > 10000) throw new TsrunError(`container "${state.id}" did not respond to start`);
+      sleepMs(1);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.unlinkSync(fifo);
 }
-export function kill(_g: GlobalOptions, _id: string, _signal: string, _all: boolean): void {
-  notYet('kill');
+
+function startLocked(store: StateStore, id: string): PersistedState {
+  const state = store.read(id);
+  const status = deriveStatus(store, state);
+  if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
+  if (status !== 'created') throw new TsrunError(`cannot start an already ${status} container`);
+  releaseInit(store, state);
+  return state;
 }
-export function deleteContainer(_g: GlobalOptions, _id: string, _force: boolean): void {
-  notYet('delete');
+
+function runPoststart(state: PersistedState): void {
+  for (const msg of runHooksCollectingErrors(state.hooks?.poststart, 'poststart', hookState(state, 'running')))
+    logger.warn(msg);
+}
+
+export function start(g: GlobalOptions, id: string): void {
+  const store = new StateStore(g.root);
+  const state = withLock(g.root, id, () => startLocked(store, id));
+  runPoststart(state);
+}
+
+export function kill(g: GlobalOptions, id: string, signal: string, all: boolean): void {
+  const sig = parseSignal(signal);
+  const store = new StateStore(g.root);
+  withLock(g.root, id, () => {
+    const state = store.read(id);
+    if (all) {
+      const pids = state.cgroupPaths ? cgroupManagerFromPaths(state.cgroupPaths).pids() : [];
+      for (const pid of pids) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* exited meanwhile */
+        }
+      }
+      if (pids.length) return;
+    }
+    if (deriveStatus(store, state) === 'stopped') throw new TsrunError('container not running');
+    try {
+      process.kill(state.pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running: no such process');
+      throw err;
+    }
+  });
+}
+
+function destroy(store: StateStore, state: PersistedState): void {
+  if (state.pid > 0 && deriveStatus(store, state) !== 'stopped') {
+    try {
+      process.kill(state.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  if (state.cgroupPaths) cgroupManagerFromPaths(state.cgroupPaths).destroy();
+  for (const msg of runHooksCollectingErrors(state.hooks?.poststop, 'poststop', hookState(state, 'stopped'))) logger.warn(msg);
+  store.remove(state.id);
+}
+
+export function deleteContainer(g: GlobalOptions, id: string, force: boolean): void {
+  const store = new StateStore(g.root);
+  let release;
+  try {
+    release = lockContainer(g.root, id);
+  } catch (err) {
+    if (force && err instanceof ContainerNotExistError) return;
+    throw err;
+  }
+  try {
+    let state: PersistedState;
+    try {
+      state = store.read(id);
+    } catch (err) {
+      // a create that died before writing any state: nothing runs, only the directory is left
+      if (err instanceof BrokenStateError) {
+        store.remove(id);
+        return;
+      }
+      throw err;
+    }
+    const status = deriveStatus(store, state);
+    if ((status === 'running' || status === 'paused') && !force)
+      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+    destroy(store, state);
+  } finally {
+    release();
+  }
+}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+
+/** Foreground: start, forward signals, wait, and exit with the container's status. */
+export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
+  const n = native();
+  if (!o.detach && !o.noSubreaper) n.setChildSubreaper();
+  const created = createContainer(g, o, { foregroundTerminal: !o.detach });
+  const store = new StateStore(g.root);
+  try {
+    withLock(g.root, o.id, () => startLocked(store, o.id));
+  } catch (err) {
+    deleteContainer(g, o.id, true);
+    throw err;
+  }
+  runPoststart(created.state);
+  if (o.detach) return 0;
+
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(created.pid, sig);
+    } catch {
+      /* exited */
+    }
+  };
+  for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
+  const status = await n.waitpidAsync(created.pid);
+  for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
+  if (!o.keep) deleteContainer(g, o.id, true);
+  return status.signal !== undefined ? 128 + status.signal : status.exitCode ?? 0;
 }

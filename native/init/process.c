@@ -1,0 +1,186 @@
+/* The container process's identity and limits: terminal, rlimits, scheduling, user and groups,
+ * capabilities, and the executable lookup. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "wire.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static const char *rlimit_name(uint32_t type) {
+  static const char *names[] = {"RLIMIT_CPU",    "RLIMIT_FSIZE",  "RLIMIT_DATA",    "RLIMIT_STACK",
+                                "RLIMIT_CORE",   "RLIMIT_RSS",    "RLIMIT_NPROC",   "RLIMIT_NOFILE",
+                                "RLIMIT_MEMLOCK", "RLIMIT_AS",    "RLIMIT_LOCKS",   "RLIMIT_SIGPENDING",
+                                "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO",  "RLIMIT_RTTIME"};
+  return type < sizeof names / sizeof names[0] ? names[type] : "RLIMIT_?";
+}
+
+/* The pty comes from the container's own devpts; its master goes to the console socket (runc's
+ * message shape: payload "/dev/ptmx" with exactly one fd) or back to tsrun for a foreground run. */
+void process_setup_terminal(const struct init_plan *p, int console_sock) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die_errno("open /dev/ptmx in the container");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die_errno("unlock pty");
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) die_errno("open pty peer");
+  if (p->console_rows || p->console_cols) {
+    struct winsize ws = {.ws_row = (unsigned short)p->console_rows, .ws_col = (unsigned short)p->console_cols};
+    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) die_errno("set console size");
+  }
+  if (fchown(slave, p->uid, (gid_t)-1) < 0 && errno != EPERM && errno != EINVAL) die_errno("chown pty");
+  if (console_sock >= 0) {
+    static const char payload[] = "/dev/ptmx";
+    struct iovec iov = {.iov_base = (void *)payload, .iov_len = sizeof payload - 1};
+    union {
+      char buf[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &master, sizeof(int));
+    if (sendmsg(console_sock, &mh, MSG_NOSIGNAL) < 0) die_errno("send pty master to the console socket");
+  } else if (wire_send(g_sock, MSG_PTY_MASTER, NULL, 0, &master, 1) < 0) {
+    die_errno("send pty master to tsrun");
+  }
+  close(master);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) die_errno("dup pty to fd %d", fd);
+  if (slave > 2) close(slave);
+  if (ioctl(0, TIOCSCTTY, 0) < 0) die_errno("make the pty the controlling terminal");
+}
+
+void process_set_affinity(const char *mask, uint32_t len, const char *what) {
+  if (sched_setaffinity(0, len, (const cpu_set_t *)mask) < 0) die_errno("set %s CPU affinity", what);
+}
+
+void process_apply_limits(const struct init_plan *p) {
+  for (int i = 0; i < p->nrlimits; i++) {
+    struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+    if (setrlimit((int)p->rlimits[i].type, &rl) < 0)
+      die_errno("error setting rlimit type %s (soft %llu, hard %llu)", rlimit_name(p->rlimits[i].type),
+                (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  }
+  if (p->has_personality && personality(p->personality) < 0) die_errno("personality");
+  if (p->sched && syscall(SYS_sched_setattr, 0, p->sched, 0) < 0) die_errno("sched_setattr");
+  if (p->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0) die_errno("ioprio_set");
+  if (p->umask >= 0) umask((mode_t)p->umask);
+}
+
+static void capset_all(const struct init_plan *p) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  data[0].effective = (uint32_t)p->cap_effective;
+  data[1].effective = (uint32_t)(p->cap_effective >> 32);
+  data[0].permitted = (uint32_t)p->cap_permitted;
+  data[1].permitted = (uint32_t)(p->cap_permitted >> 32);
+  data[0].inheritable = (uint32_t)p->cap_inheritable;
+  data[1].inheritable = (uint32_t)(p->cap_inheritable >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) die_errno("capset");
+}
+
+void process_apply_identity(const struct init_plan *p) {
+  if (p->has_caps) {
+    for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+      if (p->cap_bounding & (1ULL << cap)) continue;
+      if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) die_errno("drop capability %d from the bounding set", cap);
+    }
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_KEEPCAPS)");
+  }
+  if (p->cwd && chdir(p->cwd) < 0 && errno != EACCES) die_errno("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+  char setgroups_state[8] = "";
+  int sg = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  if (sg >= 0) {
+    if (read(sg, setgroups_state, sizeof setgroups_state - 1) < 0) setgroups_state[0] = 0;
+    close(sg);
+  }
+  if (strncmp(setgroups_state, "deny", 4) != 0) {
+    if (setgroups((size_t)p->nadd_gids, p->add_gids) < 0) die_errno("setgroups");
+  } else if (p->nadd_gids) {
+    die("cannot set additional gids: setgroups is denied in this user namespace");
+  }
+  if (setresgid(p->gid, p->gid, p->gid) < 0) die_errno("setgid %u", p->gid);
+  if (setresuid(p->uid, p->uid, p->uid) < 0) die_errno("setuid %u", p->uid);
+  if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+  if (p->has_caps) {
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) die_errno("prctl(PR_SET_KEEPCAPS)");
+    capset_all(p);
+    for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+      if (!(p->cap_ambient & (1ULL << cap))) continue;
+      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) die_errno("raise ambient capability %d", cap);
+    }
+  }
+  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
+}
+
+static int is_executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Like execvp's search, done before READY so a missing binary fails `create`, not `start`. */
+const char *process_find_executable(const struct init_plan *p) {
+  const char *name = p->args[0];
+  if (strchr(name, '/')) {
+    if (!is_executable(name)) die_errno("exec: \"%s\"", name);
+    return name;
+  }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (int i = 0; i < p->nenv; i++)
+    if (strncmp(p->env[i], "PATH=", 5) == 0) path = p->env[i] + 5;
+  static char found[PATH_MAX];
+  const char *dir = path;
+  while (*dir) {
+    const char *end = strchr(dir, ':');
+    size_t len = end ? (size_t)(end - dir) : strlen(dir);
+    snprintf(found, sizeof found, "%.*s/%s", (int)len, len ? dir : ".", name);
+    if (is_executable(found)) return found;
+    if (!end) break;
+    dir = end + 1;
+  }
+  die("exec: \"%s\": executable file not found in $PATH", name);
+}
+
+/* Only stdio, the preserved fds and our own (close-on-exec) fds survive into the container. */
+void process_close_extra_fds(const struct init_plan *p) {
+  unsigned int first = 3 + p->preserve_fds;
+  for (unsigned int fd = 3; fd < first; fd++) {
+    int flags = fcntl((int)fd, F_GETFD);
+    if (flags >= 0) fcntl((int)fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_errno("close_range");
+}

@@ -1,0 +1,289 @@
+/* The container's filesystem: mounts resolved inside the rootfs, devices, pivot_root, and the
+ * masked/read-only paths. Every destination is resolved with openat2(RESOLVE_IN_ROOT) so a
+ * symlink in the rootfs can never point a mount at the host. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+struct mount_attr_arg {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int g_rootfd = -1;
+
+static int open_in_root(const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  return (int)syscall(SYS_openat2, g_rootfd, path, &how, sizeof how);
+}
+
+/* Create every missing component of path inside the rootfs; the last one as a directory or an
+ * empty file. Returns an O_PATH fd to it. */
+static int ensure_in_root(const char *path, int last_is_dir) {
+  char buf[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof buf) die("mount destination too long: %s", path);
+  memcpy(buf, path, len + 1);
+  int fd = open_in_root(buf, O_PATH);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT) die_errno("resolve %s in rootfs", path);
+
+  char *p = buf;
+  while (*p == '/') p++;
+  for (;;) {
+    char *slash = strchr(p, '/');
+    int last = slash == NULL;
+    if (slash) *slash = 0;
+    fd = open_in_root(buf, O_PATH);
+    if (fd < 0) {
+      if (errno != ENOENT) die_errno("resolve %s in rootfs", buf);
+      char *name = strrchr(buf, '/');
+      int parent;
+      if (name) {
+        *name = 0;
+        parent = open_in_root(buf, O_PATH | O_DIRECTORY);
+        *name = '/';
+        name++;
+      } else {
+        parent = open_in_root("", O_PATH | O_DIRECTORY);
+        name = buf;
+      }
+      if (parent < 0) die_errno("resolve parent of %s in rootfs", buf);
+      if (last && !last_is_dir) {
+        int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f < 0 && errno != EEXIST) die_errno("create %s in rootfs", buf);
+        if (f >= 0) close(f);
+      } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
+        die_errno("mkdir %s in rootfs", buf);
+      }
+      close(parent);
+      fd = open_in_root(buf, O_PATH);
+      if (fd < 0) die_errno("resolve %s in rootfs (a dangling symlink?)", buf);
+    }
+    if (last) return fd;
+    close(fd);
+    *slash = '/';
+    p = slash + 1;
+    while (*p == '/') p++;
+    if (!*p) return open_in_root(buf, O_PATH);
+  }
+}
+
+static void fd_path(int fd, char *out, size_t n) { snprintf(out, n, "/proc/self/fd/%d", fd); }
+
+/* A bind remount must keep the flags the kernel locked (nosuid/nodev/noexec in a user namespace). */
+static void remount_bind(const char *target, unsigned long flags, const char *what) {
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0) return;
+  if (errno != EPERM) die_errno("remount %s", what);
+  struct statvfs sv;
+  if (statvfs(target, &sv) < 0) die_errno("statvfs %s", what);
+  unsigned long locked = 0;
+  if (sv.f_flag & ST_NOSUID) locked |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) locked |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) locked |= MS_NOEXEC;
+  if (sv.f_flag & ST_RDONLY) locked |= MS_RDONLY;
+  if (sv.f_flag & ST_NOATIME) locked |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) locked |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) locked |= MS_RELATIME;
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | locked, NULL) < 0) die_errno("remount %s", what);
+}
+
+static void make_symlink(const struct mount_step *m) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", m->dest);
+  char *slash = strrchr(buf, '/');
+  const char *name = slash ? slash + 1 : buf;
+  if (slash) *slash = 0;
+  int parent = ensure_in_root(slash && buf[0] ? buf : "/", 1);
+  if (symlinkat(m->symlink, parent, name) < 0 && errno != EEXIST) die_errno("symlink %s -> %s", m->dest, m->symlink);
+  close(parent);
+}
+
+static void mount_one(const struct mount_step *m) {
+  char target[64];
+  if (m->symlink) {
+    make_symlink(m);
+    return;
+  }
+  int is_dir = 1;
+  if (m->bind) {
+    struct stat st;
+    if (stat(m->source, &st) < 0) die_errno("bind mount source %s", m->source);
+    is_dir = S_ISDIR(st.st_mode);
+  }
+  int fd = ensure_in_root(m->dest, is_dir);
+  if (m->mkdir_only) {
+    close(fd);
+    return;
+  }
+  fd_path(fd, target, sizeof target);
+  if (m->bind) {
+    if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+      die_errno("bind mount %s on %s", m->source, m->dest);
+  } else if (mount(m->source ? m->source : m->type, target, m->type, m->flags, m->data) < 0) {
+    die_errno("mount %s (%s) on %s", m->source ? m->source : "none", m->type ? m->type : "?", m->dest);
+  }
+  close(fd);
+  if (!m->remount_flags && !m->npropagation && !m->attr_set && !m->attr_clr) return;
+  /* Reopen: the old fd names the directory under the new mount, not the mount itself. */
+  fd = open_in_root(m->dest, O_PATH);
+  if (fd < 0) die_errno("reopen %s after mount", m->dest);
+  fd_path(fd, target, sizeof target);
+  if (m->remount_flags) remount_bind(target, m->remount_flags, m->dest);
+  for (int i = 0; i < m->npropagation; i++)
+    if (mount(NULL, target, NULL, m->propagation[i], NULL) < 0) die_errno("set propagation of %s", m->dest);
+  if (m->attr_set || m->attr_clr) {
+    struct mount_attr_arg attr = {.attr_set = m->attr_set, .attr_clr = m->attr_clr};
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      die_errno("mount_setattr on %s", m->dest);
+  }
+  close(fd);
+}
+
+static void make_device(const struct device_node *d) {
+  char target[64];
+  int is_dir_parent = 1;
+  (void)is_dir_parent;
+  if (d->bind) {
+    int fd = ensure_in_root(d->path, 0);
+    fd_path(fd, target, sizeof target);
+    if (mount(d->path, target, NULL, MS_BIND, NULL) < 0) die_errno("bind device %s", d->path);
+    close(fd);
+    return;
+  }
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", d->path);
+  char *slash = strrchr(buf, '/');
+  const char *name = slash + 1;
+  *slash = 0;
+  int parent = ensure_in_root(buf[0] ? buf : "/", 1);
+  unlinkat(parent, name, 0); /* a device path is always ours to (re)create */
+  if (mknodat(parent, name, d->type | (d->mode & 07777), makedev(d->major, d->minor)) < 0)
+    die_errno("mknod %s", d->path);
+  if (fchownat(parent, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) die_errno("chown %s", d->path);
+  /* mknod obeys the umask; the config's mode is what the container must see */
+  int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    fd_path(fd, target, sizeof target);
+    chmod(target, d->mode & 07777);
+    close(fd);
+  }
+  close(parent);
+}
+
+static void dev_symlinks(void) {
+  static const char *links[][2] = {{"/proc/self/fd", "fd"},          {"/proc/self/fd/0", "stdin"},
+                                   {"/proc/self/fd/1", "stdout"},    {"/proc/self/fd/2", "stderr"},
+                                   {"pts/ptmx", "ptmx"},             {"/proc/kcore", "core"}};
+  int dev = ensure_in_root("/dev", 1);
+  int devdir = openat(dev, ".", O_DIRECTORY | O_CLOEXEC);
+  if (devdir < 0) die_errno("open /dev in rootfs");
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    if (strcmp(links[i][1], "ptmx") == 0) unlinkat(devdir, "ptmx", 0);
+    if (symlinkat(links[i][0], devdir, links[i][1]) < 0 && errno != EEXIST) die_errno("symlink /dev/%s", links[i][1]);
+  }
+  close(devdir);
+  close(dev);
+}
+
+void rootfs_prepare(const struct init_plan *p) {
+  if (!p->rootfs) die("plan has no rootfs");
+  if (p->clone_flags & CLONE_NEWNS) {
+    if (mount(NULL, "/", NULL, p->rootfs_propagation ? p->rootfs_propagation : (MS_REC | MS_SLAVE), NULL) < 0)
+      die_errno("set propagation of /");
+    /* pivot_root needs the new root to be a mount point */
+    if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", p->rootfs);
+  }
+  g_rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_rootfd < 0) die_errno("open rootfs %s", p->rootfs);
+  for (int i = 0; i < p->nmounts; i++) mount_one(&p->mounts[i]);
+  for (int i = 0; i < p->ndevices; i++) make_device(&p->devices[i]);
+  if (p->dev_defaults) dev_symlinks();
+}
+
+void rootfs_enter(const struct init_plan *p) {
+  if (!(p->clone_flags & CLONE_NEWNS)) {
+    if (chroot(p->rootfs) < 0) die_errno("chroot %s", p->rootfs);
+    if (chdir("/") < 0) die_errno("chdir /");
+    return;
+  }
+  if (p->no_pivot) {
+    if (chdir(p->rootfs) < 0) die_errno("chdir %s", p->rootfs);
+    if (mount(p->rootfs, "/", NULL, MS_MOVE, NULL) < 0) die_errno("move rootfs to /");
+    if (chroot(".") < 0) die_errno("chroot");
+    if (chdir("/") < 0) die_errno("chdir /");
+    return;
+  }
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0) die_errno("open /");
+  if (fchdir(g_rootfd) < 0) die_errno("chdir rootfs");
+  /* pivot_root(".", ".") stacks the old root under the new one; detach it right away. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die_errno("pivot_root %s", p->rootfs);
+  if (fchdir(oldroot) < 0) die_errno("fchdir old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno("make old root slave");
+  if (umount2(".", MNT_DETACH) < 0) die_errno("unmount old root");
+  if (chdir("/") < 0) die_errno("chdir /");
+  close(oldroot);
+}
+
+static void mask_path(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0) {
+    if (errno == ENOENT) return;
+    die_errno("masked path %s", path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0) die_errno("mask %s", path);
+  } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0 && errno != ENOENT) {
+    die_errno("mask %s", path);
+  }
+}
+
+static void readonly_path(const char *path) {
+  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    if (errno == ENOENT) return;
+    die_errno("bind readonly path %s", path);
+  }
+  remount_bind(path, MS_RDONLY | MS_REC, path);
+}
+
+static void write_sysctl(const char *key, const char *value) {
+  char path[PATH_MAX];
+  int n = snprintf(path, sizeof path, "/proc/sys/%s", key);
+  for (char *c = path + 10; c < path + n; c++)
+    if (*c == '.') *c = '/';
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die_errno("sysctl %s", key);
+  if (write(fd, value, strlen(value)) < 0) die_errno("sysctl %s=%s", key, value);
+  close(fd);
+}
+
+void rootfs_finish(const struct init_plan *p) {
+  for (int i = 0; i < p->nsysctl; i++) write_sysctl(p->sysctl_keys[i], p->sysctl_values[i]);
+  for (int i = 0; i < p->nreadonly; i++) readonly_path(p->readonly_paths[i]);
+  for (int i = 0; i < p->nmasked; i++) mask_path(p->masked[i]);
+  if (p->readonly_root && (p->clone_flags & CLONE_NEWNS)) remount_bind("/", MS_RDONLY, "/ read-only");
+  if (g_rootfd >= 0) close(g_rootfd);
+}

@@ -1,0 +1,198 @@
+/**
+ * `create`: validate the config, build the launch plan, start the native init and drive it
+ * through its phases (id maps, hooks, ready), then persist the state. On any failure every
+ * piece made so far (process, cgroup, state directory) is removed before the error is thrown.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { TsrunError } from '../errors';
+import { logger } from '../log';
+import { initHelperPath, native } from '../native';
+import { buildPlan } from '../plan/build';
+import { deviceCgroupRules } from '../plan/devices';
+import type { CgroupMountSource } from '../plan/mounts';
+import { encodePlan, MSG } from '../plan/wire';
+import type { Spec, State } from '../spec/types';
+import { loadConfig } from '../spec/validate';
+import { SPEC_VERSION } from '../version';
+import { cgroupManager, type CgroupManager } from '../cgroups/manager';
+import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
+import { runHooks } from './hooks';
+import { createLocked } from './lock';
+import { EXEC_FIFO, nowRfc3339Nano, procStartTime, StateStore, type PersistedState } from './state';
+import type { CreateOptions, GlobalOptions } from './options';
+
+export interface CreatedContainer {
+  pid: number;
+  state: PersistedState;
+  /** pty master fd when the process has a terminal and no console socket was given */
+  ptyMaster?: number;
+}
+
+function hookState(s: PersistedState, status: State['status']): State {
+  return { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
+}
+
+function writeIdMaps(pid: number, spec: Spec): void {
+  const linux = spec.linux ?? {};
+  const fmt = (m: { containerID: number; hostID: number; size: number }[] | undefined) =>
+    (m ?? []).map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+  // Without a mapping for a privileged host gid, setgroups must be denied before gid_map is written.
+  if (process.getuid?.() !== 0) fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+  const uid = fmt(linux.uidMappings);
+  const gid = fmt(linux.gidMappings);
+  try {
+    if (uid) fs.writeFileSync(`/proc/${pid}/uid_map`, uid);
+    if (gid) fs.writeFileSync(`/proc/${pid}/gid_map`, gid);
+  } catch (err) {
+    throw new TsrunError(`write id mappings of the user namespace: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** What the container's `cgroup` mounts show, from the manager's directories. */
+function cgroupMountSource(cg: CgroupManager): CgroupMountSource {
+  const paths = cg.paths();
+  if (detectCgroupMode() === 'unified') return { v2: true, hierarchies: [{ name: '', options: '', hostPath: paths[''] }] };
+  const hierarchies = ownHierarchies()
+    .filter((h) => h.controllers.length > 0 && paths[h.controllers[0]])
+    .map((h) => ({ name: path.basename(h.mountpoint), options: h.controllers.join(','), hostPath: paths[h.controllers[0]] }));
+  return { v2: false, hierarchies };
+}
+
+function writePidFile(file: string, pid: number): void {
+  // containerd parses it with Atoi: decimal, no newline. Written via rename so readers never see it empty.
+  const tmp = `${file}.tsrun-tmp`;
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}
+
+function killAndReap(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  try {
+    native().waitpid(pid);
+  } catch {
+    /* not our child (or already reaped) */
+  }
+}
+
+export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { foregroundTerminal?: boolean } = {}): CreatedContainer {
+  const spec = loadConfig(o.bundle);
+  const store = new StateStore(g.root);
+  const { dir, release } = createLocked(store, o.id);
+  const n = native();
+  let cg: CgroupManager | undefined;
+  let stage1 = 0;
+  let initPid = 0;
+  let sock = -1;
+  let consoleFd = -1;
+  let ptyMaster: number | undefined;
+  try {
+    const fifo = path.join(dir, EXEC_FIFO);
+    n.mkfifo(fifo, 0o622);
+
+    cg = cgroupManager(spec.linux?.cgroupsPath, o.id, { systemd: g.systemdCgroup });
+    cg.create();
+    const resources = spec.linux?.resources;
+    cg.apply(resources && { ...resources, devices: deviceCgroupRules(resources.devices, spec.linux?.devices) });
+
+    const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+    const extraEnv = listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
+    const needsCgroupMount = (spec.mounts ?? []).some((m) => m.type === 'cgroup');
+    const plan = buildPlan(spec, {
+      bundle: o.bundle,
+      id: o.id,
+      execFifo: fifo,
+      noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
+      preserveFds: o.preserveFds + listenFds,
+      extraEnv,
+      cgroups: needsCgroupMount ? cgroupMountSource(cg) : undefined,
+    });
+    if (plan.terminal && !o.consoleSocket && !opts.foregroundTerminal)
+      throw new TsrunError('process.terminal is true: --console-socket is required (or use `run` in the foreground)');
+    if (!plan.terminal && o.consoleSocket) throw new TsrunError('--console-socket given but process.terminal is false');
+
+    const state: PersistedState = {
+      ociVersion: spec.ociVersion ?? SPEC_VERSION,
+      id: o.id,
+      pid: 0,
+      pidStartTime: 0,
+      bundle: o.bundle,
+      rootfs: plan.rootfs ?? '',
+      created: nowRfc3339Nano(),
+      owner: '',
+      annotations: spec.annotations ?? {},
+      cgroupPaths: cg.paths(),
+      hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
+    };
+    // Written now so a tsrun killed mid-create leaves what `delete --force` needs to clean up.
+    store.write(o.id, state);
+
+    const spawned = n.spawnInit(initHelperPath(), plan.preserveFds);
+    stage1 = spawned.pid;
+    sock = spawned.sock;
+    cg.addProcess(stage1);
+    if (o.consoleSocket) consoleFd = n.connectUnix(o.consoleSocket);
+    n.sendMsg(sock, MSG.PLAN, encodePlan(plan), consoleFd >= 0 ? [consoleFd] : []);
+    if (consoleFd >= 0) {
+      n.close(consoleFd);
+      consoleFd = -1;
+    }
+
+    for (;;) {
+      const msg = n.recvMsg(sock);
+      if (!msg) {
+        const st = n.waitpid(stage1, true);
+        throw new TsrunError(`container init exited before it was ready${st.exitCode !== undefined ? ` (status ${st.exitCode})` : ''}`);
+      }
+      if (msg.type === MSG.ERROR) throw new TsrunError(msg.payload.toString());
+      if (msg.type === MSG.NEED_MAPS) {
+        writeIdMaps(stage1, spec);
+        n.sendMsg(sock, MSG.MAPS_DONE, Buffer.alloc(0));
+      } else if (msg.type === MSG.INIT_PID) {
+        initPid = msg.payload.readUInt32LE(0);
+        n.waitpid(stage1);
+        stage1 = 0;
+        state.pid = initPid;
+        state.pidStartTime = procStartTime(initPid) ?? 0;
+        if (spec.process?.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${initPid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+        store.write(o.id, state);
+      } else if (msg.type === MSG.RUN_HOOKS) {
+        const created = hookState(state, 'created');
+        runHooks(spec.hooks?.prestart, 'prestart', created);
+        runHooks(spec.hooks?.createRuntime, 'createRuntime', created);
+        const payload = JSON.stringify(created) + '\0' + JSON.stringify(created);
+        n.sendMsg(sock, MSG.HOOKS_DONE, Buffer.from(payload));
+      } else if (msg.type === MSG.PTY_MASTER) {
+        ptyMaster = msg.fds[0];
+      } else if (msg.type === MSG.READY) {
+        break;
+      } else {
+        throw new TsrunError(`protocol error: unexpected message ${msg.type} from the container init`);
+      }
+    }
+    n.close(sock);
+    sock = -1;
+    if (o.pidFile) writePidFile(path.resolve(o.pidFile), initPid);
+    logger.debug(`created container ${o.id} with init pid ${initPid}`);
+    return { pid: initPid, state, ptyMaster };
+  } catch (err) {
+    if (sock >= 0) n.close(sock);
+    if (consoleFd >= 0) n.close(consoleFd);
+    if (stage1) killAndReap(stage1);
+    if (initPid) killAndReap(initPid);
+    try {
+      cg?.destroy();
+    } catch (e) {
+      logger.warn(`cleanup of the cgroup of ${o.id}: ${(e as Error).message}`);
+    }
+    store.remove(o.id);
+    throw err;
+  } finally {
+    release();
+  }
+}

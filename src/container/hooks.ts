@@ -1,0 +1,61 @@
+/**
+ * Hooks that run in the runtime's namespaces (prestart, createRuntime, poststart, poststop),
+ * each with the container state JSON on stdin. createContainer and startContainer run inside
+ * the container and are the init's job (native/init/hooks.c).
+ */
+import { spawnSync } from 'child_process';
+import type { Hook, State } from '../spec/types';
+import { TsrunError } from '../errors';
+
+function envObject(env: readonly string[] | undefined): NodeJS.ProcessEnv | undefined {
+  if (!env) return undefined; // like runc: a hook without env inherits the runtime's
+  const out: NodeJS.ProcessEnv = {};
+  for (const kv of env) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Runs one hook; throws a TsrunError naming the hook on failure or timeout. */
+export function runHook(hook: Hook, kind: string, index: number, state: State): void {
+  const [argv0, ...rest] = hook.args?.length ? hook.args : [hook.path];
+  const r = spawnSync(hook.path, rest, {
+    argv0,
+    input: JSON.stringify(state),
+    env: envObject(hook.env),
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    stdio: ['pipe', 'inherit', 'pipe'],
+    maxBuffer: 1 << 20,
+  });
+  const what = `${kind} hook #${index} (${hook.path})`;
+  // EPIPE: the hook exited without reading its stdin, which it may do
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
+    if ((r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw new TsrunError(`${what} timed out after ${hook.timeout}s`);
+    throw new TsrunError(`${what}: ${r.error.message}`);
+  }
+  if (r.signal) throw new TsrunError(`${what} killed by signal ${r.signal}${hook.timeout ? ' (timeout?)' : ''}`);
+  if (r.status !== 0) {
+    const stderr = r.stderr?.toString().trim();
+    throw new TsrunError(`${what} failed: exit status ${r.status}${stderr ? `, stderr: ${stderr}` : ''}`);
+  }
+}
+
+/** Runs hooks in order; the first failure stops the rest and is thrown. */
+export function runHooks(hooks: readonly Hook[] | undefined, kind: string, state: State): void {
+  (hooks ?? []).forEach((h, i) => runHook(h, kind, i, state));
+}
+
+/** Runs every hook even if some fail (poststart, poststop); returns the failures' messages. */
+export function runHooksCollectingErrors(hooks: readonly Hook[] | undefined, kind: string, state: State): string[] {
+  const errors: string[] = [];
+  (hooks ?? []).forEach((h, i) => {
+    try {
+      runHook(h, kind, i, state);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  });
+  return errors;
+}

@@ -1,0 +1,95 @@
+/** Config (already validated) → launch plan. Pure: every host fact is an argument. */
+import * as path from 'path';
+import type { Hook, Spec } from '../spec/types';
+import { TsrunError } from '../errors';
+import { CLONE, MS } from './linux';
+import { mountSteps, type CgroupMountSource } from './mounts';
+import { deviceNodes } from './devices';
+import { namespacePlan, createsNamespace } from './namespaces';
+import { capabilityMasks, cpuMask, ioPriority, personality, rlimits, schedAttr } from './process';
+import type { LaunchPlan, PlanHook } from './types';
+
+export interface PlanInput {
+  bundle: string; // absolute
+  id: string;
+  execFifo?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** fds 3..3+n-1 that pass into the container (--preserve-fds plus LISTEN_FDS) */
+  preserveFds?: number;
+  extraEnv?: string[];
+  cgroups?: CgroupMountSource;
+}
+
+const ROOTFS_PROPAGATION: Record<string, number> = {
+  shared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE | MS.REC,
+  private: MS.PRIVATE | MS.REC,
+  unbindable: MS.UNBINDABLE | MS.REC,
+  rshared: MS.SHARED | MS.REC,
+  rslave: MS.SLAVE | MS.REC,
+  rprivate: MS.PRIVATE | MS.REC,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+function planHooks(hooks: readonly Hook[] | undefined): PlanHook[] {
+  return (hooks ?? []).map((h) => ({ path: h.path, args: h.args, env: h.env, timeout: h.timeout }));
+}
+
+export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
+  const proc = spec.process;
+  if (!proc) throw new TsrunError('config.json: process: must be present');
+  if (!proc.args?.length) throw new TsrunError('config.json: process.args: must have at least 1 item');
+  if (!spec.root?.path) throw new TsrunError('config.json: root.path: must be present');
+  const linux = spec.linux;
+  const ns = namespacePlan(linux);
+  const newUserNs = (ns.cloneFlags & CLONE.NEWUSER) !== 0;
+  const mounts = spec.mounts ?? [];
+  const devIsBind = mounts.some((m) => path.posix.normalize(m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
+  const propagation = linux?.rootfsPropagation;
+  if (propagation !== undefined && !(propagation in ROOTFS_PROPAGATION))
+    throw new TsrunError(`config.json: linux.rootfsPropagation: unknown propagation "${propagation}"`);
+
+  return {
+    cloneFlags: ns.cloneFlags,
+    joins: ns.joins,
+    timeOffsets: ns.timeOffsets,
+    hostname: createsNamespace(linux, 'uts') ? spec.hostname : undefined,
+    domainname: createsNamespace(linux, 'uts') ? spec.domainname : undefined,
+
+    rootfs: path.resolve(input.bundle, spec.root.path),
+    rootfsPropagation: propagation ? ROOTFS_PROPAGATION[propagation] : MS.SLAVE | MS.REC,
+    noPivot: input.noPivot ?? false,
+    readonlyRoot: spec.root.readonly ?? false,
+    mounts: mountSteps(mounts, { bundle: input.bundle, cgroupNamespace: createsNamespace(linux, 'cgroup'), cgroups: input.cgroups }),
+    devices: deviceNodes(linux?.devices, { defaults: !devIsBind, inUserNamespace: newUserNs }),
+    devDefaults: !devIsBind,
+    maskedPaths: linux?.maskedPaths ?? [],
+    readonlyPaths: linux?.readonlyPaths ?? [],
+    sysctl: Object.entries(linux?.sysctl ?? {}),
+    execMode: false,
+
+    args: proc.args,
+    env: [...(proc.env ?? []), ...(input.extraEnv ?? [])],
+    cwd: proc.cwd || '/',
+    uid: proc.user.uid,
+    gid: proc.user.gid,
+    additionalGids: proc.user.additionalGids ?? [],
+    umask: proc.user.umask,
+    capabilities: proc.capabilities ? capabilityMasks(proc.capabilities) : undefined,
+    rlimits: rlimits(proc.rlimits),
+    noNewPrivileges: proc.noNewPrivileges ?? false,
+    personality: linux?.personality ? personality(linux.personality.domain, linux.personality.flags) : undefined,
+    scheduler: proc.scheduler ? schedAttr(proc.scheduler) : undefined,
+    ioPriority: proc.ioPriority ? ioPriority(proc.ioPriority) : undefined,
+    cpuAffinityInitial: proc.execCPUAffinity?.initial ? cpuMask(proc.execCPUAffinity.initial, 'process.execCPUAffinity.initial') : undefined,
+    cpuAffinityFinal: proc.execCPUAffinity?.final ? cpuMask(proc.execCPUAffinity.final, 'process.execCPUAffinity.final') : undefined,
+    terminal: proc.terminal ?? false,
+    consoleSize: proc.consoleSize ? { rows: proc.consoleSize.height, cols: proc.consoleSize.width } : undefined,
+    execFifo: input.execFifo,
+    createContainerHooks: planHooks(spec.hooks?.createContainer),
+    startContainerHooks: planHooks(spec.hooks?.startContainer),
+    sessionKeyring: input.noNewKeyring ? undefined : `_ses.${input.id}`,
+    preserveFds: input.preserveFds ?? 0,
+  };
+}

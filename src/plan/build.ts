@@ -75,7 +75,8 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
     uid: proc.user.uid,
     gid: proc.user.gid,
     additionalGids: proc.user.additionalGids ?? [],
-    umask: proc.user.umask,
+    // runc's default: the container never inherits tsrun's own umask
+    umask: proc.user.umask ?? 0o022,
     capabilities: proc.capabilities ? capabilityMasks(proc.capabilities) : undefined,
     rlimits: rlimits(proc.rlimits),
     noNewPrivileges: proc.noNewPrivileges ?? false,

@@ -93,6 +93,8 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
   try {
     const fifo = path.join(dir, EXEC_FIFO);
     n.mkfifo(fifo, 0o622);
+    // mkfifo obeys the umask; a non-root container user must still be able to open it for writing
+    fs.chmodSync(fifo, 0o622);
 
     cg = cgroupManager(spec.linux?.cgroupsPath, o.id, { systemd: g.systemdCgroup });
     cg.create();

@@ -19,6 +19,8 @@ void process_setup_terminal(const struct init_plan *p, int console_sock);
 void process_apply_limits(const struct init_plan *p);
 void process_apply_identity(const struct init_plan *p);
 const char *process_find_executable(const struct init_plan *p);
+char **process_environment(const struct init_plan *p); /* env plus a default HOME */
+void process_make_cwd(const struct init_plan *p);
 void process_close_extra_fds(const struct init_plan *p);
 void process_set_affinity(const char *mask, uint32_t len, const char *what);
 

@@ -130,8 +130,8 @@ static void wait_for_start(int fifo_fd, int proc_fd_dir) {
   char name[16];
   snprintf(name, sizeof name, "%d", fifo_fd);
   int w = openat(proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
-  if (w < 0) _exit(1);
-  if (write(w, "0", 1) != 1) _exit(1);
+  if (w < 0) die_errno("open exec fifo");
+  if (write(w, "0", 1) != 1) die_errno("write exec fifo");
   close(w);
   close(fifo_fd);
   close(proc_fd_dir);
@@ -163,6 +163,7 @@ static void run_container_init(const struct init_plan *p, int console_sock) {
   }
   if (!p->exec_mode) {
     rootfs_enter(p);
+    process_make_cwd(p);
     rootfs_finish(p);
   } else if (p->rootfs && chroot(p->rootfs) < 0) {
     die_errno("chroot %s", p->rootfs);
@@ -170,6 +171,7 @@ static void run_container_init(const struct init_plan *p, int console_sock) {
   if (p->terminal) process_setup_terminal(p, console_sock);
   if (console_sock >= 0) close(console_sock);
   process_apply_limits(p);
+  char **env = process_environment(p);
   process_apply_identity(p);
   const char *exe = process_find_executable(p);
   process_close_extra_fds(p);
@@ -182,7 +184,7 @@ static void run_container_init(const struct init_plan *p, int console_sock) {
   if (fifo_fd >= 0) wait_for_start(fifo_fd, proc_fd_dir);
   if (p->nstart_hooks) hooks_run(p->start_container_hooks, p->nstart_hooks, "startContainer", start_state ? start_state : "{}");
   if (p->affinity_final) process_set_affinity(p->affinity_final, p->affinity_final_len, "final");
-  execve(exe, p->args, p->env);
+  execve(exe, p->args, env);
   fprintf(stderr, "tsrun-init: exec %s: %s\n", exe, strerror(errno));
   _exit(127);
 }

@@ -147,6 +147,69 @@ void process_apply_identity(const struct init_plan *p) {
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
+/* runc creates a missing cwd (as root, before the user switch and before the root goes
+ * read-only). Called after pivot_root, so every path and symlink resolves inside the rootfs. */
+void process_make_cwd(const struct init_plan *p) {
+  char buf[PATH_MAX];
+  if (!p->cwd || snprintf(buf, sizeof buf, "%s", p->cwd) >= (int)sizeof buf) return;
+  for (char *c = buf + 1;; c++) {
+    if (*c != '/' && *c) continue;
+    char saved = *c;
+    *c = 0;
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) die_errno("mkdir cwd %s", buf);
+    if (!saved) break;
+    *c = saved;
+  }
+}
+
+/* The home directory of uid in the container's /etc/passwd; "/" when it has no entry. */
+static const char *passwd_home(uid_t uid) {
+  static char home[PATH_MAX];
+  char line[1024];
+  FILE *f = fopen("/etc/passwd", "re");
+  if (!f) return "/";
+  while (fgets(line, sizeof line, f)) {
+    /* name:password:uid:gid:gecos:home:shell */
+    char *field[7] = {0};
+    int n = 0;
+    for (char *c = line; n < 7; n++) {
+      field[n] = c;
+      c = strchr(c, ':');
+      if (!c) {
+        n++;
+        break;
+      }
+      *c++ = 0;
+    }
+    if (n < 6 || !field[2][0]) continue;
+    char *end;
+    unsigned long v = strtoul(field[2], &end, 10);
+    if (*end || v != uid) continue;
+    field[5][strcspn(field[5], "\n")] = 0;
+    fclose(f);
+    if (!field[5][0]) return "/";
+    snprintf(home, sizeof home, "%s", field[5]);
+    return home;
+  }
+  fclose(f);
+  return "/";
+}
+
+/* runc's rule: a process without HOME gets the home of its user, so shells and tools that
+ * expand ~ behave the same under either runtime. Read inside the rootfs, before the uid switch. */
+char **process_environment(const struct init_plan *p) {
+  for (int i = 0; i < p->nenv; i++)
+    if (strncmp(p->env[i], "HOME=", 5) == 0) return p->env;
+  const char *home = passwd_home(p->uid);
+  char **env = calloc((size_t)p->nenv + 2, sizeof *env);
+  char *entry = malloc(strlen(home) + 6);
+  if (!env || !entry) die("out of memory");
+  for (int i = 0; i < p->nenv; i++) env[i] = p->env[i];
+  sprintf(entry, "HOME=%s", home);
+  env[p->nenv] = entry;
+  return env;
+}
+
 static int is_executable(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;

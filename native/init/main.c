@@ -137,9 +137,9 @@ static void wait_for_start(int fifo_fd, int proc_fd_dir) {
   close(proc_fd_dir);
 }
 
-static void run_container_init(const struct init_plan *p, int console_sock) {
+static void run_container_init(const struct init_plan *p, int fifo_fd, int console_sock) {
   struct msg m;
-  int fifo_fd = -1, proc_fd_dir = -1;
+  int proc_fd_dir = -1;
   char *start_state = NULL;
 
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG)");
@@ -155,9 +155,7 @@ static void run_container_init(const struct init_plan *p, int console_sock) {
   size_t first = strlen(m.data);
   if (first < m.len) start_state = m.data + first + 1;
 
-  if (p->exec_fifo) {
-    fifo_fd = open(p->exec_fifo, O_PATH | O_CLOEXEC);
-    if (fifo_fd < 0) die_errno("open exec fifo %s", p->exec_fifo);
+  if (fifo_fd >= 0) {
     proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (proc_fd_dir < 0) die_errno("open /proc/self/fd");
   }
@@ -202,7 +200,7 @@ int main(int argc, char **argv) {
   struct msg m;
   struct init_plan plan;
   char err[256];
-  int console_sock = -1;
+  int console_sock = -1, fifo_fd = -1;
 
   if (argc < 2) {
     fprintf(stderr, "tsrun-init: this helper is started by tsrun, not by hand\n");
@@ -211,8 +209,12 @@ int main(int argc, char **argv) {
   g_sock = atoi(argv[1]);
   reset_signals();
   if (wire_recv(g_sock, &m) < 0 || m.type != MSG_PLAN) return 1;
-  if (m.nfds > 0) console_sock = m.fds[0];
   if (plan_parse(m.data, m.len, &plan, err, sizeof err) < 0) die("%s", err);
+  /* fds: the exec fifo (O_PATH, opened by the parent: the state dir may be closed to a
+   * user-namespaced init), then the console socket */
+  int next_fd = 0;
+  if (plan.exec_fifo && next_fd < m.nfds) fifo_fd = m.fds[next_fd++];
+  if (plan.terminal && next_fd < m.nfds) console_sock = m.fds[next_fd++];
 
   if (plan.affinity_initial) process_set_affinity(plan.affinity_initial, plan.affinity_initial_len, "initial");
   join_namespaces(&plan);
@@ -226,7 +228,7 @@ int main(int argc, char **argv) {
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) die_errno("clone container init");
   if (pid == 0) {
-    run_container_init(&plan, console_sock);
+    run_container_init(&plan, fifo_fd, console_sock);
     _exit(1);
   }
   uint32_t host_pid = (uint32_t)pid;

@@ -29,6 +29,8 @@ export interface CreatedContainer {
   ptyMaster?: number;
 }
 
+const O_PATH = 0o10000000;
+
 function hookState(s: PersistedState, status: State['status']): State {
   return { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
 }
@@ -89,6 +91,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
   let initPid = 0;
   let sock = -1;
   let consoleFd = -1;
+  let fifoFd = -1;
   let ptyMaster: number | undefined;
   try {
     const fifo = path.join(dir, EXEC_FIFO);
@@ -139,7 +142,11 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     sock = spawned.sock;
     cg.addProcess(stage1);
     if (o.consoleSocket) consoleFd = n.connectUnix(o.consoleSocket);
-    n.sendMsg(sock, MSG.PLAN, encodePlan(plan), consoleFd >= 0 ? [consoleFd] : []);
+    // O_PATH: the init reopens it for writing through /proc/self/fd, with no path lookup
+    fifoFd = fs.openSync(fifo, O_PATH); // libuv adds O_CLOEXEC
+    n.sendMsg(sock, MSG.PLAN, encodePlan(plan), consoleFd >= 0 ? [fifoFd, consoleFd] : [fifoFd]);
+    fs.closeSync(fifoFd);
+    fifoFd = -1;
     if (consoleFd >= 0) {
       n.close(consoleFd);
       consoleFd = -1;
@@ -185,6 +192,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
   } catch (err) {
     if (sock >= 0) n.close(sock);
     if (consoleFd >= 0) n.close(consoleFd);
+    if (fifoFd >= 0) fs.closeSync(fifoFd);
     if (stage1) killAndReap(stage1);
     if (initPid) killAndReap(initPid);
     try {

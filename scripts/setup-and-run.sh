@@ -55,7 +55,7 @@ fi
 
 step "building the busybox bundle in ./bundle"
 npm run --silent bundle -- ./bundle sh -c \
-  'echo "hello from tsrun"; echo "hostname: $(hostname)"; id; echo "processes:"; ps; echo "uname: $(uname -a)"'
+  'echo "hello from tsrun"; echo "hostname: $(hostname)"; id; echo "processes:"; ps -o pid,user,comm; echo "uname: $(uname -a)"'
 
 id="demo-$(date +%s)-$$"
 step "bin/tsrun run --bundle ./bundle $id"

@@ -33,6 +33,7 @@ export interface NativeBinding {
   waitpidAsync(pid: number): Promise<WaitStatus>;
   setChildSubreaper(): void;
   connectUnix(path: string): number;
+  setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
 }
 

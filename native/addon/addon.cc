@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -264,6 +265,17 @@ static Napi::Value ConnectUnix(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// setWinsize(fd, rows, cols): resize a pty (the foreground relay follows tsrun's own terminal).
+static Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)IntArg(info, 1);
+  ws.ws_col = (unsigned short)IntArg(info, 2);
+  if (ioctl(IntArg(info, 0), TIOCSWINSZ, &ws) < 0) THROW_ERRNO(env, "TIOCSWINSZ", errno);
+  return env.Undefined();
+}
+
 static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(IntArg(info, 0));
   return info.Env().Undefined();
@@ -279,6 +291,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, CloseFd));
   return exports;
 }

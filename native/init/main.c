@@ -143,7 +143,8 @@ static void run_container_init(const struct init_plan *p, int fifo_fd, int conso
   char *start_state = NULL;
 
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG)");
-  if (!p->exec_mode && setsid() < 0) die_errno("setsid");
+  /* an exec'd process stays in the caller's session unless it needs a controlling tty */
+  if ((!p->exec_mode || p->terminal) && setsid() < 0) die_errno("setsid");
   if (p->clone_flags & CLONE_NEWUTS) set_names(p);
   if (p->keyring) join_session_keyring(p->keyring);
   if (!p->exec_mode) rootfs_prepare(p);

@@ -7,17 +7,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TsrunError } from '../errors';
 import { logger } from '../log';
-import { initHelperPath, native } from '../native';
+import { native } from '../native';
 import { buildPlan } from '../plan/build';
 import { deviceCgroupRules } from '../plan/devices';
 import type { CgroupMountSource } from '../plan/mounts';
-import { encodePlan, MSG } from '../plan/wire';
 import type { Spec, State } from '../spec/types';
 import { loadConfig } from '../spec/validate';
 import { SPEC_VERSION } from '../version';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager';
 import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
 import { runHooks } from './hooks';
+import { killAndReap, launchInit } from './init-process';
 import { createLocked } from './lock';
 import { EXEC_FIFO, nowRfc3339Nano, procStartTime, StateStore, type PersistedState } from './state';
 import type { CreateOptions, GlobalOptions } from './options';
@@ -68,28 +68,13 @@ function writePidFile(file: string, pid: number): void {
   fs.renameSync(tmp, file);
 }
 
-function killAndReap(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-  try {
-    native().waitpid(pid);
-  } catch {
-    /* not our child (or already reaped) */
-  }
-}
-
 export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { foregroundTerminal?: boolean } = {}): CreatedContainer {
   const spec = loadConfig(o.bundle);
   const store = new StateStore(g.root);
   const { dir, release } = createLocked(store, o.id);
   const n = native();
   let cg: CgroupManager | undefined;
-  let stage1 = 0;
   let initPid = 0;
-  let sock = -1;
   let consoleFd = -1;
   let fifoFd = -1;
   let ptyMaster: number | undefined;
@@ -137,63 +122,37 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     // Written now so a tsrun killed mid-create leaves what `delete --force` needs to clean up.
     store.write(o.id, state);
 
-    const spawned = n.spawnInit(initHelperPath(), plan.preserveFds);
-    stage1 = spawned.pid;
-    sock = spawned.sock;
-    cg.addProcess(stage1);
     if (o.consoleSocket) consoleFd = n.connectUnix(o.consoleSocket);
     // O_PATH: the init reopens it for writing through /proc/self/fd, with no path lookup
     fifoFd = fs.openSync(fifo, O_PATH); // libuv adds O_CLOEXEC
-    n.sendMsg(sock, MSG.PLAN, encodePlan(plan), consoleFd >= 0 ? [fifoFd, consoleFd] : [fifoFd]);
-    fs.closeSync(fifoFd);
-    fifoFd = -1;
-    if (consoleFd >= 0) {
-      n.close(consoleFd);
-      consoleFd = -1;
-    }
-
-    for (;;) {
-      const msg = n.recvMsg(sock);
-      if (!msg) {
-        const st = n.waitpid(stage1, true);
-        throw new TsrunError(`container init exited before it was ready${st.exitCode !== undefined ? ` (status ${st.exitCode})` : ''}`);
-      }
-      if (msg.type === MSG.ERROR) throw new TsrunError(msg.payload.toString());
-      if (msg.type === MSG.NEED_MAPS) {
-        writeIdMaps(stage1, spec);
-        n.sendMsg(sock, MSG.MAPS_DONE, Buffer.alloc(0));
-      } else if (msg.type === MSG.INIT_PID) {
-        initPid = msg.payload.readUInt32LE(0);
-        n.waitpid(stage1);
-        stage1 = 0;
-        state.pid = initPid;
-        state.pidStartTime = procStartTime(initPid) ?? 0;
-        if (spec.process?.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${initPid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+    const launched = launchInit(plan, consoleFd >= 0 ? [fifoFd, consoleFd] : [fifoFd], {
+      placeHelper: (pid) => cg!.addProcess(pid),
+      writeIdMaps: (pid) => writeIdMaps(pid, spec),
+      onPid: (pid) => {
+        initPid = pid;
+        state.pid = pid;
+        state.pidStartTime = procStartTime(pid) ?? 0;
+        if (spec.process?.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
         store.write(o.id, state);
-      } else if (msg.type === MSG.RUN_HOOKS) {
+      },
+      onRunHooks: () => {
         const created = hookState(state, 'created');
         runHooks(spec.hooks?.prestart, 'prestart', created);
         runHooks(spec.hooks?.createRuntime, 'createRuntime', created);
-        const payload = JSON.stringify(created) + '\0' + JSON.stringify(created);
-        n.sendMsg(sock, MSG.HOOKS_DONE, Buffer.from(payload));
-      } else if (msg.type === MSG.PTY_MASTER) {
-        ptyMaster = msg.fds[0];
-      } else if (msg.type === MSG.READY) {
-        break;
-      } else {
-        throw new TsrunError(`protocol error: unexpected message ${msg.type} from the container init`);
-      }
-    }
-    n.close(sock);
-    sock = -1;
+        return { createContainer: created, startContainer: created };
+      },
+    });
+    ptyMaster = launched.ptyMaster;
+    fs.closeSync(fifoFd);
+    fifoFd = -1;
+    if (consoleFd >= 0) n.close(consoleFd);
+    consoleFd = -1;
     if (o.pidFile) writePidFile(path.resolve(o.pidFile), initPid);
     logger.debug(`created container ${o.id} with init pid ${initPid}`);
     return { pid: initPid, state, ptyMaster };
   } catch (err) {
-    if (sock >= 0) n.close(sock);
     if (consoleFd >= 0) n.close(consoleFd);
     if (fifoFd >= 0) fs.closeSync(fifoFd);
-    if (stage1) killAndReap(stage1);
     if (initPid) killAndReap(initPid);
     try {
       cg?.destroy();

@@ -1,0 +1,97 @@
+/**
+ * Starting the native init and driving it through the protocol of native/init/wire.h. Shared
+ * by `create` (a new container) and `exec` (a process joining one).
+ */
+import { TsrunError } from '../errors';
+import { initHelperPath, native } from '../native';
+import type { LaunchPlan } from '../plan/types';
+import { encodePlan, MSG } from '../plan/wire';
+
+export interface InitCallbacks {
+  /** Before the plan is sent: place the helper (and so everything it forks) in the cgroup. */
+  placeHelper(pid: number): void;
+  /** The helper made a user namespace: write its id maps. */
+  writeIdMaps?(helperPid: number): void;
+  /** The container process exists; `pid` is its host pid. */
+  onPid(pid: number): void;
+  /** Namespaces and mounts are ready (before pivot_root): run runtime hooks, return the states for the container's own hooks. */
+  onRunHooks?(): { createContainer: object; startContainer: object };
+}
+
+export interface LaunchedInit {
+  pid: number;
+  /** pty master for a foreground terminal */
+  ptyMaster?: number;
+}
+
+export function killAndReap(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  try {
+    native().waitpid(pid);
+  } catch {
+    /* not our child, or reaped */
+  }
+}
+
+/**
+ * Spawns the init from a sealed copy, sends the plan (with `fds`: exec fifo, console socket...)
+ * and answers its requests until it reports READY. On failure the helper and the process are
+ * killed and the error is thrown; the caller removes everything else it made.
+ */
+export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): LaunchedInit {
+  const n = native();
+  const spawned = n.spawnInit(initHelperPath(), plan.preserveFds);
+  let helper = spawned.pid;
+  const sock = spawned.sock;
+  let pid = 0;
+  let ptyMaster: number | undefined;
+  try {
+    cb.placeHelper(helper);
+    n.sendMsg(sock, MSG.PLAN, encodePlan(plan), fds);
+    for (;;) {
+      const msg = n.recvMsg(sock);
+      if (!msg) {
+        const st = helper ? n.waitpid(helper, true) : undefined;
+        throw new TsrunError(`container init exited before it was ready${st?.exitCode !== undefined ? ` (status ${st.exitCode})` : ''}`);
+      }
+      switch (msg.type) {
+        case MSG.ERROR:
+          throw new TsrunError(msg.payload.toString());
+        case MSG.NEED_MAPS:
+          if (!cb.writeIdMaps) throw new TsrunError('protocol error: unexpected user namespace');
+          cb.writeIdMaps(helper);
+          n.sendMsg(sock, MSG.MAPS_DONE, Buffer.alloc(0));
+          break;
+        case MSG.INIT_PID:
+          pid = msg.payload.readUInt32LE(0);
+          n.waitpid(helper);
+          helper = 0;
+          cb.onPid(pid);
+          break;
+        case MSG.RUN_HOOKS: {
+          const states = cb.onRunHooks?.() ?? { createContainer: {}, startContainer: {} };
+          n.sendMsg(sock, MSG.HOOKS_DONE, Buffer.from(JSON.stringify(states.createContainer) + '\0' + JSON.stringify(states.startContainer)));
+          break;
+        }
+        case MSG.PTY_MASTER:
+          ptyMaster = msg.fds[0];
+          break;
+        case MSG.READY:
+          n.close(sock);
+          return { pid, ptyMaster };
+        default:
+          throw new TsrunError(`protocol error: unexpected message ${msg.type} from the container init`);
+      }
+    }
+  } catch (err) {
+    n.close(sock);
+    if (helper) killAndReap(helper);
+    if (pid) killAndReap(pid);
+    if (ptyMaster !== undefined) n.close(ptyMaster);
+    throw err;
+  }
+}

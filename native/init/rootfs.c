@@ -39,56 +39,85 @@ static int open_in_root(const char *path, int flags) {
   return (int)syscall(SYS_openat2, g_rootfd, path, &how, sizeof how);
 }
 
+/* Append component name (len n) to a rootfs-relative path. */
+static void path_push(char *resolved, const char *name, size_t n, const char *what) {
+  size_t len = strlen(resolved);
+  if (len + n + 2 > PATH_MAX) die("mount destination too long: %s", what);
+  if (len) resolved[len++] = '/';
+  memcpy(resolved + len, name, n);
+  resolved[len + n] = 0;
+}
+
 /* Create every missing component of path inside the rootfs; the last one as a directory or an
- * empty file. Returns an O_PATH fd to it. */
+ * empty file. Returns an O_PATH fd to it. A symlink on the way is followed the way
+ * RESOLVE_IN_ROOT follows it (absolute targets and ".." stay inside the rootfs), so a dangling
+ * link such as evil -> /tmp/x gets its target created under the rootfs, never on the host. */
 static int ensure_in_root(const char *path, int last_is_dir) {
-  char buf[PATH_MAX];
-  size_t len = strlen(path);
-  if (len >= sizeof buf) die("mount destination too long: %s", path);
-  memcpy(buf, path, len + 1);
-  int fd = open_in_root(buf, O_PATH);
+  int fd = open_in_root(path, O_PATH);
   if (fd >= 0) return fd;
   if (errno != ENOENT) die_errno("resolve %s in rootfs", path);
 
-  char *p = buf;
-  while (*p == '/') p++;
+  char resolved[PATH_MAX] = ""; /* symlink-free, relative to the rootfs */
+  char rest[PATH_MAX], link[PATH_MAX], tmp[PATH_MAX];
+  if (strlen(path) >= sizeof rest) die("mount destination too long: %s", path);
+  strcpy(rest, path);
+  int links = 0;
   for (;;) {
-    char *slash = strchr(p, '/');
-    int last = slash == NULL;
-    if (slash) *slash = 0;
-    fd = open_in_root(buf, O_PATH);
-    if (fd < 0) {
-      if (errno != ENOENT) die_errno("resolve %s in rootfs", buf);
-      char *name = strrchr(buf, '/');
-      int parent;
-      if (name) {
-        *name = 0;
-        parent = open_in_root(buf, O_PATH | O_DIRECTORY);
-        *name = '/';
-        name++;
-      } else {
-        parent = open_in_root("", O_PATH | O_DIRECTORY);
-        name = buf;
-      }
-      if (parent < 0) die_errno("resolve parent of %s in rootfs", buf);
-      if (last && !last_is_dir) {
-        int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (f < 0 && errno != EEXIST) die_errno("create %s in rootfs", buf);
-        if (f >= 0) close(f);
-      } else if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) {
-        die_errno("mkdir %s in rootfs", buf);
-      }
-      close(parent);
-      fd = open_in_root(buf, O_PATH);
-      if (fd < 0) die_errno("resolve %s in rootfs (a dangling symlink?)", buf);
+    char *r = rest;
+    while (*r == '/') r++;
+    if (!*r) break;
+    size_t n = strcspn(r, "/");
+    char comp[NAME_MAX + 1];
+    if (n > NAME_MAX) die("path component too long in %s", path);
+    memcpy(comp, r, n);
+    comp[n] = 0;
+    memmove(rest, r + n, strlen(r + n) + 1);
+    if (strcmp(comp, ".") == 0) continue;
+    if (strcmp(comp, "..") == 0) {
+      char *slash = strrchr(resolved, '/');
+      if (slash) *slash = 0;
+      else resolved[0] = 0;
+      continue;
     }
-    if (last) return fd;
-    close(fd);
-    *slash = '/';
-    p = slash + 1;
-    while (*p == '/') p++;
-    if (!*p) return open_in_root(buf, O_PATH);
+    char candidate[PATH_MAX];
+    snprintf(candidate, sizeof candidate, "%s", resolved);
+    path_push(candidate, comp, n, path);
+    fd = open_in_root(candidate, O_PATH | O_NOFOLLOW);
+    if (fd >= 0) {
+      struct stat st;
+      if (fstat(fd, &st) < 0) die_errno("stat %s in rootfs", candidate);
+      if (S_ISLNK(st.st_mode)) {
+        if (++links > 40) die("resolve %s in rootfs: too many symlinks", path);
+        ssize_t len = readlinkat(fd, "", link, sizeof link - 1);
+        if (len < 0) die_errno("readlink %s in rootfs", candidate);
+        link[len] = 0;
+        if (snprintf(tmp, sizeof tmp, "%s/%s", link, rest) >= (int)sizeof tmp) die("mount destination too long: %s", path);
+        strcpy(rest, tmp);
+        if (link[0] == '/') resolved[0] = 0;
+      } else {
+        strcpy(resolved, candidate);
+      }
+      close(fd);
+      continue;
+    }
+    if (errno != ENOENT) die_errno("resolve %s in rootfs", candidate);
+    int parent = open_in_root(resolved, O_PATH | O_DIRECTORY);
+    if (parent < 0) die_errno("resolve %s in rootfs", resolved[0] ? resolved : "/");
+    const char *more = rest + strspn(rest, "/");
+    if (!*more && !last_is_dir) {
+      int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (f < 0 && errno != EEXIST) die_errno("create %s in rootfs", candidate);
+      if (f >= 0) close(f);
+    } else if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
+      die_errno("mkdir %s in rootfs", candidate);
+    }
+    close(parent);
+    /* were it swapped for a symlink meanwhile, RESOLVE_IN_ROOT still keeps it inside */
+    strcpy(resolved, candidate);
   }
+  fd = open_in_root(resolved, O_PATH);
+  if (fd < 0) die_errno("resolve %s in rootfs", path);
+  return fd;
 }
 
 static void fd_path(int fd, char *out, size_t n) { snprintf(out, n, "/proc/self/fd/%d", fd); }

@@ -237,11 +237,31 @@ static void dev_symlinks(void) {
   close(dev);
 }
 
+/* The nearest mount point at or above path: MS_PRIVATE fails with EINVAL on a plain directory. */
+static void make_parent_mount_private(const char *path) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (;;) {
+    if (mount(NULL, buf, NULL, MS_PRIVATE, NULL) == 0) return;
+    if (errno != EINVAL) die_errno("make the mount holding %s private", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf) {
+      if (mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0) die_errno("make / private");
+      return;
+    }
+    *slash = 0;
+  }
+}
+
 void rootfs_prepare(const struct init_plan *p) {
   if (!p->rootfs) die("plan has no rootfs");
   if (p->clone_flags & CLONE_NEWNS) {
     if (mount(NULL, "/", NULL, p->rootfs_propagation ? p->rootfs_propagation : (MS_REC | MS_SLAVE), NULL) < 0)
       die_errno("set propagation of /");
+    /* pivot_root refuses a new root whose parent mount is shared, and an unbindable one cannot
+     * be bound at all: the mount holding the rootfs goes private (in this namespace only) and
+     * "/" gets the configured propagation back after the pivot. */
+    if (p->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) make_parent_mount_private(p->rootfs);
     /* pivot_root needs the new root to be a mount point */
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die_errno("bind rootfs %s", p->rootfs);
   }
@@ -310,6 +330,9 @@ static void write_sysctl(const char *key, const char *value) {
 }
 
 void rootfs_finish(const struct init_plan *p) {
+  /* Only "/" itself: the container's own mounts keep the propagation their options gave them. */
+  if ((p->clone_flags & CLONE_NEWNS) && p->rootfs_propagation && mount(NULL, "/", NULL, p->rootfs_propagation & ~(unsigned long)MS_REC, NULL) < 0)
+    die_errno("set propagation of the container's /");
   for (int i = 0; i < p->nsysctl; i++) write_sysctl(p->sysctl_keys[i], p->sysctl_values[i]);
   for (int i = 0; i < p->nreadonly; i++) readonly_path(p->readonly_paths[i]);
   for (int i = 0; i < p->nmasked; i++) mask_path(p->masked[i]);

@@ -2,6 +2,7 @@
  * masked/read-only paths. Every destination is resolved with openat2(RESOLVE_IN_ROOT) so a
  * symlink in the rootfs can never point a mount at the host. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -150,6 +151,67 @@ static void make_symlink(const struct mount_step *m) {
   close(parent);
 }
 
+/* tmpcopyup: copy what the tmpfs now hides into it, with owners, modes and times. */
+static void copy_tree(int from, int to, const char *dest) {
+  int dirfd = dup(from);
+  if (dirfd < 0) die_errno("tmpcopyup %s: dup", dest);
+  DIR *dir = fdopendir(dirfd);
+  if (!dir) die_errno("tmpcopyup %s: read directory", dest);
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL) {
+    const char *name = e->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
+    struct stat st;
+    if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) die_errno("tmpcopyup %s: stat %s", dest, name);
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(to, name, 0700) < 0) die_errno("tmpcopyup %s: mkdir %s", dest, name);
+      int sub_from = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub_from < 0 || sub_to < 0) die_errno("tmpcopyup %s: open %s", dest, name);
+      copy_tree(sub_from, sub_to, dest);
+      close(sub_from);
+      close(sub_to);
+    } else if (S_ISREG(st.st_mode)) {
+      int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (in < 0) die_errno("tmpcopyup %s: open %s", dest, name);
+      int out = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (out < 0) die_errno("tmpcopyup %s: create %s", dest, name);
+      char buf[65536];
+      ssize_t n;
+      while ((n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          die_errno("tmpcopyup %s: read %s", dest, name);
+        }
+        for (ssize_t off = 0; off < n;) {
+          ssize_t w = write(out, buf + off, (size_t)(n - off));
+          if (w < 0) {
+            if (errno == EINTR) continue;
+            die_errno("tmpcopyup %s: write %s", dest, name);
+          }
+          off += w;
+        }
+      }
+      close(in);
+      close(out);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t len = readlinkat(from, name, target, sizeof target - 1);
+      if (len < 0) die_errno("tmpcopyup %s: readlink %s", dest, name);
+      target[len] = 0;
+      if (symlinkat(target, to, name) < 0) die_errno("tmpcopyup %s: symlink %s", dest, name);
+    } else if (mknodat(to, name, st.st_mode, st.st_rdev) < 0) {
+      die_errno("tmpcopyup %s: mknod %s", dest, name);
+    }
+    /* owner before mode: chown clears the set-id bits */
+    if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) die_errno("tmpcopyup %s: chown %s", dest, name);
+    if (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0) die_errno("tmpcopyup %s: chmod %s", dest, name);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (utimensat(to, name, times, AT_SYMLINK_NOFOLLOW) < 0) die_errno("tmpcopyup %s: times of %s", dest, name);
+  }
+  closedir(dir);
+}
+
 static void mount_one(const struct mount_step *m) {
   char target[64];
   if (m->symlink) {
@@ -168,13 +230,32 @@ static void mount_one(const struct mount_step *m) {
     return;
   }
   fd_path(fd, target, sizeof target);
+  int copyup = m->tmpcopyup && !m->bind && m->type && strcmp(m->type, "tmpfs") == 0;
+  int lower = -1;
+  if (copyup) {
+    lower = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lower < 0) die_errno("tmpcopyup: open %s", m->dest);
+  }
+  /* a read-only tmpfs to copy into is first mounted writable */
+  unsigned long flags = copyup ? m->flags & ~(unsigned long)MS_RDONLY : m->flags;
   if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
       die_errno("bind mount %s on %s", m->source, m->dest);
-  } else if (mount(m->source ? m->source : m->type, target, m->type, m->flags, m->data) < 0) {
+  } else if (mount(m->source ? m->source : m->type, target, m->type, flags, m->data) < 0) {
     die_errno("mount %s (%s) on %s", m->source ? m->source : "none", m->type ? m->type : "?", m->dest);
   }
   close(fd);
+  if (copyup) {
+    int upper = open_in_root(m->dest, O_RDONLY | O_DIRECTORY);
+    if (upper < 0) die_errno("tmpcopyup: reopen %s", m->dest);
+    copy_tree(lower, upper, m->dest);
+    close(lower);
+    if (flags != m->flags) {
+      fd_path(upper, target, sizeof target);
+      if (mount(NULL, target, NULL, MS_REMOUNT | m->flags, m->data) < 0) die_errno("remount %s read-only", m->dest);
+    }
+    close(upper);
+  }
   if (!m->remount_flags && !m->npropagation && !m->attr_set && !m->attr_clr) return;
   /* Reopen: the old fd names the directory under the new mount, not the mount itself. */
   fd = open_in_root(m->dest, O_PATH);

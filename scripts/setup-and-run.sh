@@ -19,23 +19,33 @@ die() { printf 'setup-and-run: %s\n' "$*" >&2; exit 1; }
 [ "$(uname -s)" = Linux ] || die "tsrun runs on Linux only"
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+need_node20() {
+  die "tsrun needs Node.js 20 or newer; $1.
+Debian 12 ships Node.js 18: install Node.js 20 (for example from https://nodejs.org or the
+NodeSource packages), then run this script again."
+}
 
 packages=(busybox-static make g++ python3 ca-certificates)
-command -v node >/dev/null || packages+=(nodejs npm)
+updated=0
+if ! command -v node >/dev/null; then
+  # Debian's nodejs only helps where it is new enough (Debian 13 has 20): check before installing.
+  apt-get update -q && updated=1
+  candidate=$(apt-cache policy nodejs | sed -n 's/^ *Candidate: *//p')
+  candidate_major=${candidate%%.*}
+  case $candidate_major in '' | *[!0-9]*) candidate_major=0 ;; esac
+  [ "$candidate_major" -ge 20 ] || need_node20 "there is no node, and this Debian's nodejs is ${candidate:-missing}"
+  packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
-  apt-get update -q
+  [ $updated -eq 1 ] || apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  die "tsrun needs Node.js 20 or newer, this machine has $(node --version 2>/dev/null || echo none).
-Debian 12 ships Node.js 18: install Node.js 20 (for example from https://nodejs.org or the
-NodeSource packages), then run this script again."
-fi
+[ "$node_major" -ge 20 ] || need_node20 "this machine has $(node --version 2>/dev/null || echo none)"
 command -v npm >/dev/null || die "npm is missing (it comes with Node.js 20; on Debian: apt-get install npm)"
 step "node $(node --version), npm $(npm --version)"
 

@@ -4,10 +4,10 @@
 #   sudo bash scripts/setup-and-run.sh
 #
 # Installs the Debian packages tsrun needs (busybox-static for the demo rootfs, a C/C++ tool chain
-# for node-gyp, and Node.js from Debian when there is no `node` at all), installs the npm
-# dependencies (which builds the native parts and dist/tsrun.js), builds a busybox bundle in
-# ./bundle and runs it with bin/tsrun. Safe to run again: it installs and rebuilds only what is
-# missing or out of date.
+# for node-gyp, and Node.js from Debian when there is no `node` and Debian's is new enough),
+# installs the npm dependencies (which builds the native parts and dist/tsrun.js), builds a
+# busybox bundle in ./bundle and runs it with bin/tsrun. Safe to run again: it installs and
+# rebuilds only what is missing or out of date.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive

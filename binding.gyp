@@ -2,7 +2,8 @@
   "targets": [
     {
       "target_name": "tsrun_native",
-      "sources": ["native/addon/addon.cc", "native/init/wire.c"],
+      "sources": ["native/addon/addon.cc", "native/addon/seccomp.cc", "native/init/wire.c"],
+      "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
       "cflags": ["-O2", "-Wall"],
@@ -12,7 +13,7 @@
       "target_name": "tsrun-init",
       "type": "executable",
       "sources": [
-        "native/init/main.c", "native/init/wire.c", "native/init/plan.c", "native/init/rootfs.c", "native/init/process.c", "native/init/hooks.c"
+        "native/init/main.c", "native/init/wire.c", "native/init/plan.c", "native/init/rootfs.c", "native/init/process.c", "native/init/hooks.c", "native/init/seccomp.c"
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "ldflags": ["-Wl,-z,now", "-Wl,-z,relro"]

@@ -24,6 +24,9 @@ void process_make_cwd(const struct init_plan *p);
 void process_close_extra_fds(const struct init_plan *p);
 void process_set_affinity(const char *mask, uint32_t len, const char *what);
 
+/* seccomp.c: the very last step before execve */
+void seccomp_install(const struct init_plan *p, int listener_sock, const char *listener_state);
+
 /* hooks.c */
 void hooks_run(const struct hook *hooks, int n, const char *kind, const char *state_json);
 

@@ -137,10 +137,10 @@ static void wait_for_start(int fifo_fd, int proc_fd_dir) {
   close(proc_fd_dir);
 }
 
-static void run_container_init(const struct init_plan *p, int fifo_fd, int console_sock) {
+static void run_container_init(const struct init_plan *p, int fifo_fd, int console_sock, int seccomp_listener) {
   struct msg m;
   int proc_fd_dir = -1;
-  char *start_state = NULL;
+  char *start_state = NULL, *listener_state = NULL;
 
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_errno("prctl(PR_SET_PDEATHSIG)");
   /* an exec'd process stays in the caller's session unless it needs a controlling tty */
@@ -151,10 +151,12 @@ static void run_container_init(const struct init_plan *p, int fifo_fd, int conso
 
   if (wire_send(g_sock, MSG_RUN_HOOKS, NULL, 0, NULL, 0) < 0) _exit(1);
   expect(MSG_HOOKS_DONE, &m);
-  /* payload: createContainer state JSON, NUL, startContainer state JSON */
+  /* payload: createContainer state JSON, NUL, startContainer state JSON[, NUL, the
+   * containerProcessState for a seccomp notify listener] */
   if (p->ncreate_hooks) hooks_run(p->create_container_hooks, p->ncreate_hooks, "createContainer", m.data);
   size_t first = strlen(m.data);
   if (first < m.len) start_state = m.data + first + 1;
+  if (start_state && first + 1 + strlen(start_state) < m.len) listener_state = start_state + strlen(start_state) + 1;
 
   if (fifo_fd >= 0) {
     proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -183,6 +185,7 @@ static void run_container_init(const struct init_plan *p, int fifo_fd, int conso
   if (fifo_fd >= 0) wait_for_start(fifo_fd, proc_fd_dir);
   if (p->nstart_hooks) hooks_run(p->start_container_hooks, p->nstart_hooks, "startContainer", start_state ? start_state : "{}");
   if (p->affinity_final) process_set_affinity(p->affinity_final, p->affinity_final_len, "final");
+  if (p->seccomp) seccomp_install(p, seccomp_listener, listener_state);
   execve(exe, p->args, env);
   fprintf(stderr, "tsrun-init: exec %s: %s\n", exe, strerror(errno));
   _exit(127);
@@ -201,7 +204,7 @@ int main(int argc, char **argv) {
   struct msg m;
   struct init_plan plan;
   char err[256];
-  int console_sock = -1, fifo_fd = -1;
+  int console_sock = -1, fifo_fd = -1, seccomp_listener = -1;
 
   if (argc < 2) {
     fprintf(stderr, "tsrun-init: this helper is started by tsrun, not by hand\n");
@@ -212,8 +215,10 @@ int main(int argc, char **argv) {
   if (wire_recv(g_sock, &m) < 0 || m.type != MSG_PLAN) return 1;
   if (plan_parse(m.data, m.len, &plan, err, sizeof err) < 0) die("%s", err);
   /* fds: the exec fifo (O_PATH, opened by the parent: the state dir may be closed to a
-   * user-namespaced init), then the console socket */
+   * user-namespaced init), then the console socket (absent for a foreground terminal), and
+   * last the seccomp notify listener socket */
   int next_fd = 0;
+  if (plan.seccomp_listener && m.nfds > 0) seccomp_listener = m.fds[--m.nfds];
   if (plan.exec_fifo && next_fd < m.nfds) fifo_fd = m.fds[next_fd++];
   if (plan.terminal && next_fd < m.nfds) console_sock = m.fds[next_fd++];
 
@@ -229,7 +234,7 @@ int main(int argc, char **argv) {
   pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0) die_errno("clone container init");
   if (pid == 0) {
-    run_container_init(&plan, fifo_fd, console_sock);
+    run_container_init(&plan, fifo_fd, console_sock, seccomp_listener);
     _exit(1);
   }
   uint32_t host_pid = (uint32_t)pid;

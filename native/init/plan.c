@@ -223,6 +223,7 @@ int plan_parse(const char *data, size_t len, struct init_plan *p, char *err, siz
       case T_PRESERVE_FDS: p->preserve_fds = tlv_u32(&t); break;
       case T_SECCOMP: p->seccomp = copy_bytes(&t, &p->seccomp_len); break;
       case T_SECCOMP_FLAGS: p->seccomp_flags = tlv_u32(&t); break;
+      case T_SECCOMP_LISTENER: p->seccomp_listener = (int)tlv_u32(&t); break;
       default: break; /* unknown tags are skipped so old inits tolerate new parents */
     }
     if (bad) {

@@ -47,6 +47,7 @@ enum plan_tag {
   T_PID_NS_JOIN_FORK = 55,
   T_DEV_TMPFS_DEFAULTS = 56, /* u32: make /dev/ptmx, fd, stdio links */
   T_EXEC_MODE = 57,          /* u32: join an existing container, no rootfs work */
+  T_SECCOMP_LISTENER = 58,   /* u32: a notify listener socket follows in the PLAN fds */
 
   T_NS_FLAG = 100,
   T_NS_PATH = 101,
@@ -176,6 +177,7 @@ struct init_plan {
   uint32_t preserve_fds;
   char *seccomp;
   uint32_t seccomp_len, seccomp_flags;
+  int seccomp_listener;
 };
 
 /* Returns 0, or -1 with a message in err. */

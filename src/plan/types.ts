@@ -98,6 +98,8 @@ export interface LaunchPlan {
   startContainerHooks: PlanHook[];
   sessionKeyring?: string;
   preserveFds: number;
-  seccomp?: Buffer;
+  seccomp?: Buffer; // struct sock_filter[], installed right before execve
   seccompFlags?: number;
+  /** A notify listener socket follows the exec fifo (and console socket) in the PLAN fds. */
+  seccompListener?: boolean;
 }

@@ -13,7 +13,7 @@ export const T = {
   NO_NEW_PRIVS: 33, PERSONALITY: 34, SCHED: 35, IOPRIO: 36, CPU_AFFINITY_INITIAL: 37,
   CPU_AFFINITY_FINAL: 38, TERMINAL: 39, CONSOLE_ROWS: 40, CONSOLE_COLS: 41, EXEC_FIFO: 42,
   HOOK_CREATE_CONTAINER: 43, HOOK_START_CONTAINER: 44, NEW_KEYRING: 50, PRESERVE_FDS: 52,
-  SECCOMP: 53, SECCOMP_FLAGS: 54, DEV_TMPFS_DEFAULTS: 56, EXEC_MODE: 57,
+  SECCOMP: 53, SECCOMP_FLAGS: 54, DEV_TMPFS_DEFAULTS: 56, EXEC_MODE: 57, SECCOMP_LISTENER: 58,
   NS_FLAG: 100, NS_PATH: 101,
   M_SOURCE: 110, M_DEST: 111, M_TYPE: 112, M_FLAGS: 113, M_DATA: 114, M_PROPAGATION: 115,
   M_ATTR_SET: 116, M_ATTR_CLR: 117, M_BIND: 118, M_REMOUNT_FLAGS: 119, M_MKDIR_ONLY: 120,
@@ -128,7 +128,7 @@ export function encodePlan(p: LaunchPlan): Buffer {
   for (const h of p.createContainerHooks) w.nested(T.HOOK_CREATE_CONTAINER, (n) => hook(n, h));
   for (const h of p.startContainerHooks) w.nested(T.HOOK_START_CONTAINER, (n) => hook(n, h));
   w.str(T.NEW_KEYRING, p.sessionKeyring).u32(T.PRESERVE_FDS, p.preserveFds);
-  if (p.seccomp) w.bytes(T.SECCOMP, p.seccomp).u32(T.SECCOMP_FLAGS, p.seccompFlags);
+  if (p.seccomp) w.bytes(T.SECCOMP, p.seccomp).u32(T.SECCOMP_FLAGS, p.seccompFlags).u32(T.SECCOMP_LISTENER, p.seccompListener);
   return w.done();
 }
 

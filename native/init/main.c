@@ -99,9 +99,13 @@ static void join_namespaces(const struct init_plan *p) {
 static void enter_new_user_namespace(void) {
   struct msg m;
   if (unshare(CLONE_NEWUSER) < 0) die_errno("create user namespace");
+  /* An unprivileged parent can only write the maps of a dumpable process. Nothing of the
+   * container runs yet, so the window is safe. */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_DUMPABLE)");
   if (wire_send(g_sock, MSG_NEED_MAPS, NULL, 0, NULL, 0) < 0) _exit(1);
   expect(MSG_MAPS_DONE, &m);
   free(m.data);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("prctl(PR_SET_DUMPABLE)");
   /* Become the namespace's root where it is mapped; an unmapped 0 keeps the creator's ids. */
   if (setresgid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresgid(0) in the user namespace");
   if (setresuid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresuid(0) in the user namespace");
@@ -211,6 +215,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   g_sock = atoi(argv[1]);
+  /* Until it execs the container process the init holds host fds (the exec fifo, a directory
+   * of the host's /proc): non-dumpable, its /proc/<pid>/fd and exe are out of reach of other
+   * processes in the container (`exec` before `start`). execve restores dumpability. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("prctl(PR_SET_DUMPABLE)");
   reset_signals();
   if (wire_recv(g_sock, &m) < 0 || m.type != MSG_PLAN) return 1;
   if (plan_parse(m.data, m.len, &plan, err, sizeof err) < 0) die("%s", err);

@@ -13,6 +13,7 @@ import { deviceCgroupRules } from '../plan/devices';
 import type { CgroupMountSource } from '../plan/mounts';
 import type { Spec, State } from '../spec/types';
 import { loadConfig } from '../spec/validate';
+import { trace } from '../trace';
 import { SPEC_VERSION } from '../version';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager';
 import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
@@ -69,10 +70,13 @@ function writePidFile(file: string, pid: number): void {
 }
 
 export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { foregroundTerminal?: boolean } = {}): CreatedContainer {
+  trace('until create: Node boot, loading tsrun, argv');
   const spec = loadConfig(o.bundle);
+  trace('config load+validate');
   const store = new StateStore(g.root);
   const { dir, release } = createLocked(store, o.id);
   const n = native();
+  trace('state directory, lock, addon');
   let cg: CgroupManager | undefined;
   let initPid = 0;
   let consoleFd = -1;
@@ -88,6 +92,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     cg.create();
     const resources = spec.linux?.resources;
     cg.apply(resources && { ...resources, devices: deviceCgroupRules(resources.devices, spec.linux?.devices) });
+    trace('exec.fifo, cgroup setup');
 
     const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
     const extraEnv = listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
@@ -105,6 +110,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     if (plan.terminal && !o.consoleSocket && !opts.foregroundTerminal)
       throw new TsrunError('process.terminal is true: --console-socket is required (or use `run` in the foreground)');
     if (!plan.terminal && o.consoleSocket) throw new TsrunError('--console-socket given but process.terminal is false');
+    trace('plan');
 
     const state: PersistedState = {
       ociVersion: spec.ociVersion ?? SPEC_VERSION,
@@ -121,6 +127,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     };
     // Written now so a tsrun killed mid-create leaves what `delete --force` needs to clean up.
     store.write(o.id, state);
+    trace('state write');
 
     if (o.consoleSocket) consoleFd = n.connectUnix(o.consoleSocket);
     // O_PATH: the init reopens it for writing through /proc/self/fd, with no path lookup

@@ -6,6 +6,7 @@ import { TsrunError } from '../errors';
 import { initHelperPath, native } from '../native';
 import type { LaunchPlan } from '../plan/types';
 import { encodePlan, MSG } from '../plan/wire';
+import { trace } from '../trace';
 
 export interface InitCallbacks {
   /** Before the plan is sent: place the helper (and so everything it forks) in the cgroup. */
@@ -45,6 +46,7 @@ export function killAndReap(pid: number): void {
 export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): LaunchedInit {
   const n = native();
   const spawned = n.spawnInit(initHelperPath(), plan.preserveFds);
+  trace('spawn init (sealed copy)');
   let helper = spawned.pid;
   const sock = spawned.sock;
   let pid = 0;
@@ -52,6 +54,7 @@ export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): 
   try {
     cb.placeHelper(helper);
     n.sendMsg(sock, MSG.PLAN, encodePlan(plan), fds);
+    trace('cgroup join, send plan');
     for (;;) {
       const msg = n.recvMsg(sock);
       if (!msg) {
@@ -62,25 +65,32 @@ export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): 
         case MSG.ERROR:
           throw new TsrunError(msg.payload.toString());
         case MSG.NEED_MAPS:
+          trace('init: user namespace (NEED_MAPS)');
           if (!cb.writeIdMaps) throw new TsrunError('protocol error: unexpected user namespace');
           cb.writeIdMaps(helper);
           n.sendMsg(sock, MSG.MAPS_DONE, Buffer.alloc(0));
+          trace('id maps');
           break;
         case MSG.INIT_PID:
+          trace('init: namespaces, clone of the process (INIT_PID)');
           pid = msg.payload.readUInt32LE(0);
           n.waitpid(helper);
           helper = 0;
           cb.onPid(pid);
+          trace('reap helper, state write with pid');
           break;
         case MSG.RUN_HOOKS: {
+          trace('init: mounts (RUN_HOOKS)');
           const states = cb.onRunHooks?.() ?? { createContainer: {}, startContainer: {} };
           n.sendMsg(sock, MSG.HOOKS_DONE, Buffer.from(JSON.stringify(states.createContainer) + '\0' + JSON.stringify(states.startContainer)));
+          trace('runtime hooks');
           break;
         }
         case MSG.PTY_MASTER:
           ptyMaster = msg.fds[0];
           break;
         case MSG.READY:
+          trace('init: pivot_root, process setup (READY)');
           n.close(sock);
           return { pid, ptyMaster };
         default:

@@ -72,7 +72,7 @@ class Timer {
     return new Promise((resolve, reject) => {
       this.waiting.push((line) => {
         const f = line.split(' ');
-        if (f.length !== 4 || f[0] === 'error') return reject(new Error(`timer: ${line}`));
+        if (f.length !== 5 || f[0] === 'error') return reject(new Error(`timer: ${line}`));
         const read = (file) => {
           try {
             return fs.readFileSync(file, 'utf8');
@@ -80,7 +80,7 @@ class Timer {
             return '';
           }
         };
-        resolve({ ms: Number(f[0]) / 1e6, rssKiB: Number(f[1]), status: Number(f[2]), failures: Number(f[3]), stdout: read(this.out), stderr: read(this.err) });
+        resolve({ ms: Number(f[0]) / 1e6, rssKiB: Number(f[1]), status: Number(f[2]), failures: Number(f[3]), cpuMs: Number(f[4]) / 1e6, stdout: read(this.out), stderr: read(this.err) });
       });
       this.proc.stdin.write([count, this.out, this.err, ...argv].join('\t') + '\n');
     });
@@ -254,7 +254,7 @@ async function main() {
     const initMemory = Object.fromEntries(runtimes.map((r) => [r, []]));
     const failures = {}; // "op variant" -> first stderr
     const record = (op, v, round, res, perRun = 1) => {
-      ((samples[op] ??= {})[v.name] ??= []).push({ round, ms: res.ms / perRun, rssKiB: res.rssKiB, status: res.status, failures: res.failures });
+      ((samples[op] ??= {})[v.name] ??= []).push({ round, ms: res.ms / perRun, cpuMs: res.cpuMs / perRun, rssKiB: res.rssKiB, status: res.status, failures: res.failures });
       if (res.failures && !failures[`${op} ${v.name}`]) failures[`${op} ${v.name}`] = (res.stderr || res.stdout).trim().split('\n')[0];
       return res;
     };

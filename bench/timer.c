@@ -15,8 +15,9 @@
  * Requests on stdin, one per line, fields separated by tabs:
  *   COUNT<TAB>STDOUT_FILE<TAB>STDERR_FILE<TAB>ARG0<TAB>ARG1...
  * The command runs COUNT times in a row; "{i}" in an argument becomes the iteration number.
- * Reply on stdout, one line: "<total ns> <max ru_maxrss KiB> <last status> <failures>", where a
- * status is the exit code or 128+signal.
+ * Reply on stdout, one line: "<total ns> <max ru_maxrss KiB> <last status> <failures> <total CPU ns>",
+ * where a status is the exit code or 128+signal and CPU is user+system time of the command and
+ * the descendants it waited for (steadier than wall time on a loaded machine).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,7 +96,7 @@ int main(int argc, char **argv) {
       continue;
     }
     int count = atoi(fields[0]);
-    long long total = 0;
+    long long total = 0, cpu = 0;
     long max_rss = 0;
     int status_out = 0, failures = 0;
     static char args[MAX_ARGS][4096];
@@ -129,10 +130,11 @@ int main(int argc, char **argv) {
       close(err);
       reap_orphans();
       if (ru.ru_maxrss > max_rss) max_rss = ru.ru_maxrss;
+      cpu += ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL + ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
       status_out = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       if (status_out != 0) failures++;
     }
-    printf("%lld %ld %d %d\n", total, max_rss, status_out, failures);
+    printf("%lld %ld %d %d %lld\n", total, max_rss, status_out, failures, cpu);
   }
   return 0;
 }

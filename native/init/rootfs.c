@@ -312,6 +312,8 @@ static void dev_symlinks(void) {
   if (devdir < 0) die_errno("open /dev in rootfs");
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
     if (strcmp(links[i][1], "ptmx") == 0) unlinkat(devdir, "ptmx", 0);
+    /* as runc: no dangling /dev/core on kernels built without CONFIG_PROC_KCORE */
+    if (strcmp(links[i][1], "core") == 0 && access("/proc/kcore", F_OK) < 0) continue;
     if (symlinkat(links[i][0], devdir, links[i][1]) < 0 && errno != EEXIST) die_errno("symlink /dev/%s", links[i][1]);
   }
   close(devdir);

@@ -18,6 +18,7 @@ import { SPEC_VERSION } from '../version';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager';
 import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
 import { runHooks } from './hooks';
+import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState } from './seccomp';
 import { killAndReap, launchInit } from './init-process';
 import { createLocked } from './lock';
 import { EXEC_FIFO, nowRfc3339Nano, procStartTime, StateStore, type PersistedState } from './state';
@@ -81,6 +82,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
   let initPid = 0;
   let consoleFd = -1;
   let fifoFd = -1;
+  let listenerFd = -1;
   let ptyMaster: number | undefined;
   try {
     const fifo = path.join(dir, EXEC_FIFO);
@@ -110,6 +112,8 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     if (plan.terminal && !o.consoleSocket && !opts.foregroundTerminal)
       throw new TsrunError('process.terminal is true: --console-socket is required (or use `run` in the foreground)');
     if (!plan.terminal && o.consoleSocket) throw new TsrunError('--console-socket given but process.terminal is false');
+    const seccomp = compileSeccomp(spec.linux?.seccomp);
+    addSeccompToPlan(plan, seccomp);
     trace('plan');
 
     const state: PersistedState = {
@@ -132,7 +136,9 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     if (o.consoleSocket) consoleFd = n.connectUnix(o.consoleSocket);
     // O_PATH: the init reopens it for writing through /proc/self/fd, with no path lookup
     fifoFd = fs.openSync(fifo, O_PATH); // libuv adds O_CLOEXEC
-    const launched = launchInit(plan, consoleFd >= 0 ? [fifoFd, consoleFd] : [fifoFd], {
+    listenerFd = connectSeccompListener(seccomp);
+    const fds = [fifoFd, consoleFd, listenerFd].filter((fd) => fd >= 0);
+    const launched = launchInit(plan, fds, {
       placeHelper: (pid) => cg!.addProcess(pid),
       writeIdMaps: (pid) => writeIdMaps(pid, spec),
       onPid: (pid) => {
@@ -146,7 +152,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
         const created = hookState(state, 'created');
         runHooks(spec.hooks?.prestart, 'prestart', created);
         runHooks(spec.hooks?.createRuntime, 'createRuntime', created);
-        return { createContainer: created, startContainer: created };
+        return { createContainer: created, startContainer: created, seccompListener: listenerState(seccomp, created) };
       },
     });
     ptyMaster = launched.ptyMaster;
@@ -154,11 +160,14 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     fifoFd = -1;
     if (consoleFd >= 0) n.close(consoleFd);
     consoleFd = -1;
+    if (listenerFd >= 0) n.close(listenerFd);
+    listenerFd = -1;
     if (o.pidFile) writePidFile(path.resolve(o.pidFile), initPid);
     logger.debug(`created container ${o.id} with init pid ${initPid}`);
     return { pid: initPid, state, ptyMaster };
   } catch (err) {
     if (consoleFd >= 0) n.close(consoleFd);
+    if (listenerFd >= 0) n.close(listenerFd);
     if (fifoFd >= 0) fs.closeSync(fifoFd);
     if (initPid) killAndReap(initPid);
     try {

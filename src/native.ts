@@ -3,6 +3,7 @@
  * never touch it (spec, features, --help) do not pay for dlopen.
  */
 import * as path from 'path';
+import type { SeccompCompileInput } from './plan/seccomp';
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
@@ -35,6 +36,10 @@ export interface NativeBinding {
   connectUnix(path: string): number;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
+  /** linux.seccomp as BPF (native/addon/seccomp.cc); errors may carry ruleIndex or archIndex. */
+  compileSeccomp(input: SeccompCompileInput): { bpf: Buffer; unknownSyscalls: string[] };
+  /** libseccomp's version and API level, which of `archs` it knows, the filter flags the kernel takes. */
+  seccompInfo(archs: string[]): { version: string; apiLevel: number; archs: string[]; flags: Record<string, number>; newListener: boolean };
 }
 
 let binding: NativeBinding | undefined;

@@ -15,8 +15,9 @@ export interface InitCallbacks {
   writeIdMaps?(helperPid: number): void;
   /** The container process exists; `pid` is its host pid. */
   onPid(pid: number): void;
-  /** Namespaces and mounts are ready (before pivot_root): run runtime hooks, return the states for the container's own hooks. */
-  onRunHooks?(): { createContainer: object; startContainer: object };
+  /** Namespaces and mounts are ready (before pivot_root): run runtime hooks, return the states for
+   * the container's own hooks and, with a seccomp notify listener, the state it receives. */
+  onRunHooks?(): { createContainer: object; startContainer: object; seccompListener?: object };
 }
 
 export interface LaunchedInit {
@@ -82,7 +83,9 @@ export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): 
         case MSG.RUN_HOOKS: {
           trace('init: mounts (RUN_HOOKS)');
           const states = cb.onRunHooks?.() ?? { createContainer: {}, startContainer: {} };
-          n.sendMsg(sock, MSG.HOOKS_DONE, Buffer.from(JSON.stringify(states.createContainer) + '\0' + JSON.stringify(states.startContainer)));
+          const parts = [states.createContainer, states.startContainer];
+          if (states.seccompListener) parts.push(states.seccompListener);
+          n.sendMsg(sock, MSG.HOOKS_DONE, Buffer.from(parts.map((s) => JSON.stringify(s)).join('\0')));
           trace('runtime hooks');
           break;
         }

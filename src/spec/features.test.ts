@@ -27,7 +27,6 @@ describe('featuresDocument', () => {
 
   test('only implemented features are claimed', () => {
     expect(doc.linux?.cgroup).toEqual({ v1: true, v2: true, systemd: false, systemdUser: false, rdma: false });
-    expect(doc.linux?.seccomp).toEqual({ enabled: false });
     expect(doc.linux?.apparmor).toEqual({ enabled: false });
     expect(doc.linux?.selinux).toEqual({ enabled: false });
     expect(doc.linux?.intelRdt).toEqual({ enabled: false });
@@ -39,8 +38,21 @@ describe('featuresDocument', () => {
     expect(new Set(SUPPORTED_MOUNT_OPTIONS).size).toBe(SUPPORTED_MOUNT_OPTIONS.length);
   });
 
-  test('annotations carry the version', () => {
-    expect(doc.annotations).toEqual({ 'io.github.tsrun.version': VERSION });
+  test('seccomp: every action, operator and known flag; archs and flags as libseccomp and the kernel have them', () => {
+    const seccomp = doc.linux?.seccomp;
+    expect(seccomp?.enabled).toBe(true);
+    expect(seccomp?.actions).toHaveLength(9);
+    expect(seccomp?.actions).toEqual(expect.arrayContaining(['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_KILL_PROCESS']));
+    expect(seccomp?.operators).toHaveLength(7);
+    expect(seccomp?.archs).toEqual(expect.arrayContaining(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32', 'SCMP_ARCH_AARCH64']));
+    expect(seccomp?.archs).not.toContain('SCMP_ARCH_NATIVE');
+    expect(seccomp?.knownFlags).toEqual(['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
+    for (const flag of seccomp?.supportedFlags ?? []) expect(seccomp?.knownFlags).toContain(flag);
+  });
+
+  test('annotations carry the version and libseccomp\'s', () => {
+    expect(doc.annotations?.['io.github.tsrun.version']).toBe(VERSION);
+    expect(doc.annotations?.['io.github.seccomp.libseccomp.version']).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   test('serialises to the documented field names', () => {

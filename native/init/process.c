@@ -195,18 +195,31 @@ static const char *passwd_home(uid_t uid) {
   return "/";
 }
 
-/* runc's rule: a process without HOME gets the home of its user, so shells and tools that
- * expand ~ behave the same under either runtime. Read inside the rootfs, before the uid switch. */
+/* The process environment as runc builds it: a name given twice keeps its first place and
+ * its last value (getenv would otherwise see the first), and a process without HOME gets the
+ * home of its user. Read inside the rootfs, before the uid switch. */
 char **process_environment(const struct init_plan *p) {
-  for (int i = 0; i < p->nenv; i++)
-    if (strncmp(p->env[i], "HOME=", 5) == 0) return p->env;
-  const char *home = passwd_home(p->uid);
   char **env = calloc((size_t)p->nenv + 2, sizeof *env);
-  char *entry = malloc(strlen(home) + 6);
-  if (!env || !entry) die("out of memory");
-  for (int i = 0; i < p->nenv; i++) env[i] = p->env[i];
-  sprintf(entry, "HOME=%s", home);
-  env[p->nenv] = entry;
+  if (!env) die("out of memory");
+  int n = 0, home_slot = -1;
+  for (int i = 0; i < p->nenv; i++) {
+    size_t name_len = strcspn(p->env[i], "=");
+    int slot = n;
+    for (int j = 0; j < n; j++)
+      if (strncmp(env[j], p->env[i], name_len + 1) == 0) slot = j;
+    env[slot] = p->env[i];
+    if (slot == n) n++;
+    if (strncmp(p->env[i], "HOME=", 5) == 0) home_slot = slot;
+  }
+  /* an empty HOME counts as unset, as in runc */
+  if (home_slot < 0 || !env[home_slot][5]) {
+    const char *home = passwd_home(p->uid);
+    char *entry = malloc(strlen(home) + 6);
+    if (!entry) die("out of memory");
+    sprintf(entry, "HOME=%s", home);
+    env[home_slot < 0 ? n++ : home_slot] = entry;
+  }
+  env[n] = NULL;
   return env;
 }
 

@@ -93,6 +93,16 @@ withRunc('non-root user with ambient caps, rlimits, oomScoreAdj and a missing cw
   );
 });
 
+withRunc('env with a repeated name and an empty HOME; ambient capabilities the kernel would refuse', () => {
+  expectSame(both((s) => (s.process!.env = ['HOME=', 'A=1', 'PATH=/bin', 'AB=2', 'A=3']), 'env'));
+  expectSame(
+    both((s) => {
+      s.process!.user = { uid: 1000, gid: 1000 };
+      s.process!.capabilities = { bounding: ['CAP_KILL'], permitted: ['CAP_KILL'], effective: ['CAP_KILL'], inheritable: [], ambient: ['CAP_KILL'] };
+    }, STATUS),
+  );
+});
+
 withRunc('hostname, and the host name when none is set', () => {
   // (runc 1.1 ignores "domainname", which came with runtime-spec 1.2: not compared)
   const script = 'hostname; cat /proc/sys/kernel/domainname';

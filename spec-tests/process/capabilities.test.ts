@@ -51,6 +51,16 @@ test('a non-root user keeps its ambient set across exec; the others follow the e
   expect(got).toEqual({ CapInh: capHex(inheritable), CapPrm: capHex(ambient), CapEff: capHex(ambient), CapBnd: capHex(bounding), CapAmb: capHex(ambient) });
 });
 
+test('an ambient capability that is not permitted and inheritable is skipped, not an error (as runc)', () => {
+  const set = [CAP.KILL, CAP.NET_BIND_SERVICE];
+  const got = capsInside(
+    { bounding: names(set), permitted: names(set), effective: names(set), inheritable: names([CAP.KILL]), ambient: names(set) },
+    { uid: 1000, gid: 1000 },
+  );
+  expect(got.CapAmb).toBe(capHex([CAP.KILL]));
+  expect(got.CapInh).toBe(capHex([CAP.KILL]));
+});
+
 test('a non-root user without ambient capabilities has none left after exec', () => {
   const set = [CAP.KILL, CAP.SETUID];
   const got = capsInside({ bounding: names(set), permitted: names(set), effective: names(set) }, { uid: 1000, gid: 1000 });

@@ -47,6 +47,14 @@ test('HOME from the config wins; a user without a passwd entry gets HOME=/', () 
   expect(r.stdout).toBe('/\n');
 });
 
+test('a variable given twice keeps its first place and its last value; an empty HOME is replaced', () => {
+  const bundle = box.bundle((s) => {
+    s.process!.env = ['HOME=', 'A=1', 'PATH=/bin', 'AB=2', 'A=3'];
+    s.process!.args = ['env'];
+  });
+  expect(box.run(bundle).stdout).toBe('HOME=/root\nA=3\nPATH=/bin\nAB=2\n');
+});
+
 test('an empty env still finds the binary through the default PATH', () => {
   const bundle = box.bundle((s) => {
     s.process!.env = [];

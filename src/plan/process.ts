@@ -16,12 +16,16 @@ function capMask(names: readonly string[] | undefined, where: string): bigint {
 
 export function capabilityMasks(caps: LinuxCapabilities): CapabilityMasks {
   const w = 'process.capabilities';
+  const inheritable = capMask(caps.inheritable, `${w}.inheritable`);
+  const permitted = capMask(caps.permitted, `${w}.permitted`);
   return {
     bounding: capMask(caps.bounding, `${w}.bounding`),
     effective: capMask(caps.effective, `${w}.effective`),
-    inheritable: capMask(caps.inheritable, `${w}.inheritable`),
-    permitted: capMask(caps.permitted, `${w}.permitted`),
-    ambient: capMask(caps.ambient, `${w}.ambient`),
+    inheritable,
+    permitted,
+    // The kernel raises an ambient capability only if it is permitted and inheritable; runc
+    // skips the others without failing, so a config that works there works here.
+    ambient: capMask(caps.ambient, `${w}.ambient`) & permitted & inheritable,
   };
 }
 

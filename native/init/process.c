@@ -121,7 +121,13 @@ void process_apply_identity(const struct init_plan *p) {
     }
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) die_errno("prctl(PR_SET_KEEPCAPS)");
   }
-  if (p->cwd && chdir(p->cwd) < 0 && errno != EACCES) die_errno("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+  /* chdir while still root: a cwd the user cannot search is still entered (as runc); only
+   * EACCES defers it to after the switch, when the user's own rights may be what counts */
+  int cwd_done = 0;
+  if (p->cwd) {
+    if (chdir(p->cwd) == 0) cwd_done = 1;
+    else if (errno != EACCES) die_errno("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+  }
   char setgroups_state[8] = "";
   int sg = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
   if (sg >= 0) {
@@ -135,7 +141,7 @@ void process_apply_identity(const struct init_plan *p) {
   }
   if (setresgid(p->gid, p->gid, p->gid) < 0) die_errno("setgid %u", p->gid);
   if (setresuid(p->uid, p->uid, p->uid) < 0) die_errno("setuid %u", p->uid);
-  if (p->cwd && chdir(p->cwd) < 0) die_errno("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+  if (p->cwd && !cwd_done && chdir(p->cwd) < 0) die_errno("chdir to cwd (\"%s\") set in config.json failed", p->cwd);
   if (p->has_caps) {
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) die_errno("prctl(PR_SET_KEEPCAPS)");
     capset_all(p);

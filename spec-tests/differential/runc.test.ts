@@ -93,6 +93,15 @@ withRunc('non-root user with ambient caps, rlimits, oomScoreAdj and a missing cw
   );
 });
 
+withRunc('a non-root user in a cwd only root can search', () => {
+  expectSame(
+    both((s) => {
+      s.process!.user = { uid: 1000, gid: 1000 };
+      s.process!.cwd = '/root';
+    }, 'pwd; ls 2>&1; true'),
+  );
+});
+
 withRunc('env with a repeated name and an empty HOME; ambient capabilities the kernel would refuse', () => {
   expectSame(both((s) => (s.process!.env = ['HOME=', 'A=1', 'PATH=/bin', 'AB=2', 'A=3']), 'env'));
   expectSame(

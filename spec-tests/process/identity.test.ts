@@ -95,6 +95,17 @@ test('a cwd that is a file fails create with the runc message', () => {
   expect(fs.existsSync(path.join(box.root, id))).toBe(false);
 });
 
+test('a cwd only root can search is still entered for a non-root user (as runc)', () => {
+  const bundle = box.bundle((s) => {
+    s.process!.user = { uid: 1000, gid: 1000 };
+    s.process!.cwd = '/root';
+    s.process!.args = sh('pwd; ls 2>/dev/null || echo no-read');
+  });
+  const r = box.run(bundle);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('/root\nno-read\n');
+});
+
 test('user uid, gid and additionalGids are what `id` prints', () => {
   const bundle = box.bundle((s) => {
     s.process!.user = { uid: 1000, gid: 1001, additionalGids: [20, 30, 1001] };

@@ -1,6 +1,7 @@
 /* The container process's identity and limits: terminal, rlimits, scheduling, user and groups,
  * capabilities, and the executable lookup. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -238,7 +239,15 @@ static int is_executable(const char *path) {
 const char *process_find_executable(const struct init_plan *p) {
   const char *name = p->args[0];
   if (strchr(name, '/')) {
-    if (!is_executable(name)) die_errno("exec: \"%s\"", name);
+    /* runc's (Go's) wording, which clients may match on */
+    struct stat st;
+    if (stat(name, &st) < 0) {
+      char err[128];
+      snprintf(err, sizeof err, "%s", strerror(errno));
+      err[0] = (char)tolower((unsigned char)err[0]);
+      die("exec: \"%s\": stat %s: %s", name, name, err);
+    }
+    if (!is_executable(name)) die("exec: \"%s\": permission denied", name);
     return name;
   }
   const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -26,16 +26,16 @@ test('a binary missing from $PATH fails create with runc\'s message and leaves n
   failsCreate(['nosuch'], 'exec: "nosuch": executable file not found in $PATH');
 });
 
-test('a missing absolute path fails create', () => {
-  failsCreate(['/bin/nosuch'], /exec: "\/bin\/nosuch": .*no such file or directory/i);
+test('a missing absolute path fails create (runc\'s wording)', () => {
+  failsCreate(['/bin/nosuch'], 'exec: "/bin/nosuch": stat /bin/nosuch: no such file or directory');
 });
 
 test('a file that is not executable fails create', () => {
-  failsCreate(['/etc/passwd'], /exec: "\/etc\/passwd": .*permission denied/i);
+  failsCreate(['/etc/passwd'], 'exec: "/etc/passwd": permission denied');
 });
 
 test('a directory is not an executable', () => {
-  failsCreate(['/bin'], '/bin');
+  failsCreate(['/bin'], 'exec: "/bin": permission denied');
 });
 
 test('the executable is looked up in the config PATH, in order', () => {

@@ -11,6 +11,7 @@ export const onX86_64 = process.arch === 'x64';
 
 /** x86_64 numbers used by the probe tests. */
 export const NR = {
+  clone: 56,
   personality: 135,
   sched_get_priority_max: 146,
   unshare: 272,

@@ -3,7 +3,7 @@
  * each with the container state JSON on stdin. createContainer and startContainer run inside
  * the container and are the init's job (native/init/hooks.c).
  */
-import { spawnSync } from 'child_process';
+import type * as ChildProcess from 'child_process';
 import type { Hook, State } from '../spec/types';
 import { TsrunError } from '../errors';
 
@@ -20,6 +20,8 @@ function envObject(env: readonly string[] | undefined): NodeJS.ProcessEnv | unde
 /** Runs one hook; throws a TsrunError naming the hook on failure or timeout. */
 export function runHook(hook: Hook, kind: string, index: number, state: State): void {
   const [argv0, ...rest] = hook.args?.length ? hook.args : [hook.path];
+  // Required here: child_process loads net and streams, ~10 ms that only hooks need.
+  const { spawnSync } = require('child_process') as typeof ChildProcess;
   const r = spawnSync(hook.path, rest, {
     argv0,
     input: JSON.stringify(state),

@@ -1,7 +1,10 @@
 // Build: (1) compile the config JSON Schema to standalone validator code with ajv, so no
-// schema is ever compiled at start-up; (2) bundle and minify the CLI into one file.
-import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+// schema is ever compiled at start-up; (2) bundle and minify the CLI into dist/tsrun.js, with
+// the validator as its own script (dist/validate-config.js: only create and run load it) and
+// the launcher's entry dist/boot.js; (3) write V8 code caches for both (scripts/code-cache.cjs).
+import { createHash } from 'node:crypto';
+import { execSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -29,24 +32,94 @@ function gitCommit() {
   }
 }
 
+// The validator stays out of the bundle: dist/tsrun.js requires it from beside itself.
+const validatorExternal = {
+  name: 'validator-external',
+  setup(build) {
+    build.onResolve({ filter: /generated\/validate-config\.js$/ }, () => ({ path: './validate-config.js', external: true }));
+  },
+};
+
+/**
+ * `import * as fs from 'fs'` compiles to a copy of all of fs's properties in every importing
+ * module (esbuild's __toESM): ~4 ms per start for fs and path across the bundle. Instead each
+ * such builtin becomes one shared module with its data properties as named exports, which
+ * esbuild references directly. Accessor properties (fs.promises, fs.ReadStream...) load modules
+ * when read, so they are left out; using one fails the build (import-is-undefined is an error).
+ */
+const directBuiltins = {
+  name: 'direct-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?(fs|path|os|vm)$/ }, (args) =>
+      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const mod = require(args.path);
+      const names = Object.getOwnPropertyNames(mod).filter(
+        (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && 'value' in Object.getOwnPropertyDescriptor(mod, k),
+      );
+      const lines = [`const m = require(${JSON.stringify(args.path)});`, 'export default m;', ...names.map((k) => `export const ${k} = m.${k};`)];
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Write an esbuild output with a build id (a hash of its text) as its first comment: a code
+ * cache is used only with the script it was made from (see src/cli/boot.ts).
+ */
+function writeWithBuildId(result) {
+  for (const out of result.outputFiles) {
+    const id = createHash('sha256').update(out.contents).digest('hex').slice(0, 16);
+    writeFileSync(out.path, `/*build:${id}*/${out.text}`);
+  }
+}
+
 async function bundle() {
   const esbuild = require('esbuild');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  await esbuild.build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: join(root, 'dist/tsrun.js'),
+  const common = {
     bundle: true,
     minify: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
     legalComments: 'none',
-    define: {
-      __TSRUN_VERSION__: JSON.stringify(pkg.version),
-      __TSRUN_COMMIT__: JSON.stringify(gitCommit()),
-    },
-  });
+    write: false,
+    logOverride: { 'import-is-undefined': 'error' },
+  };
+  const results = await Promise.all([
+    esbuild.build({
+      ...common,
+      entryPoints: [join(root, 'src/cli/main.ts')],
+      outfile: join(root, 'dist/tsrun.js'),
+      plugins: [validatorExternal, directBuiltins],
+      define: {
+        __TSRUN_VERSION__: JSON.stringify(pkg.version),
+        __TSRUN_COMMIT__: JSON.stringify(gitCommit()),
+      },
+    }),
+    esbuild.build({ ...common, entryPoints: [join(root, 'src/spec/generated/validate-config.js')], outfile: join(root, 'dist/validate-config.js') }),
+    esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/boot.ts')], outfile: join(root, 'dist/boot.js'), plugins: [directBuiltins] }),
+  ]);
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  results.forEach(writeWithBuildId);
+}
+
+/** A failed cache is no failed build: the launcher compiles from source without one. */
+function writeCodeCaches() {
+  for (const name of ['tsrun', 'tsrun.quick', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
+  const env = { ...process.env };
+  // The same V8 flags as bin/tsrun gives Node, or V8 rejects the cache.
+  delete env.NODE_OPTIONS;
+  for (const variant of ['quick', 'full']) {
+    // Its warm-up commands print their (expected) errors: only fd 3 carries its own messages.
+    const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), variant], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    const why = r.output?.[3]?.toString().trim();
+    if (r.status !== 0) console.error(`build: no ${variant} code cache, tsrun starts slower: ${why || `scripts/code-cache.cjs exited with ${r.status ?? r.signal}`}`);
+  }
 }
 
 if (existsSync(join(root, 'src/spec/config.schema.json'))) compileSchemas();
 await bundle();
+writeCodeCaches();

@@ -1,0 +1,140 @@
+/**
+ * What bin/tsrun runs (bundled to dist/boot.js): dist/tsrun.js compiled from V8's code cache,
+ * written at build time after a warm-up by scripts/code-cache.cjs, so a command neither parses
+ * the bundle nor compiles the functions it runs. V8 deserializes a whole cache up front, so the
+ * quick commands (state, start, kill, delete, list) get a cache of just their own code
+ * (dist/tsrun.quick.cache), the others one of everything (dist/tsrun.cache). The config
+ * validator (dist/validate-config.js, half the code) is a separate script with its own cache,
+ * loaded only by the commands that read a config.
+ *
+ * A cache that does not fit (missing, made by another Node or for another build) is ignored and
+ * the script is compiled the ordinary way. Library users keep requiring dist/tsrun.js directly.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vm from 'vm';
+
+// CommonJS's wrapper, on the first line so stack traces keep the bundle's line numbers.
+const HEAD = '(function (exports, require, module, __filename, __dirname) {';
+const TAIL = '\n})';
+/** A cache file is this header (magic and the build id of its script), then V8's data. */
+const MAGIC = 'tsrun-code-cache-1 ';
+const VALIDATOR_REQUEST = './validate-config.js';
+
+export type CacheUse = 'accepted' | 'rejected' | 'absent';
+
+export interface CompiledScript {
+  script: vm.Script;
+  /** The build id of the script's source (its first comment, added by scripts/build.mjs). */
+  buildId: string | undefined;
+  cache: CacheUse;
+}
+
+/** Every script this process compiled, by name; scripts/code-cache.cjs reads them back. */
+export const compiled = new Map<string, CompiledScript>();
+
+const options = { useCodeCache: true };
+/** The cache writer compiles from source, so it caches what it compiles itself. */
+export function disableCodeCache(): void {
+  options.useCodeCache = false;
+}
+
+const trace = process.env.TSRUN_TRACE === '1';
+
+export const QUICK_COMMANDS = ['state', 'start', 'kill', 'delete', 'list'];
+// Global flags that take a value (src/cli/commands.ts), to find the command word in argv.
+const GLOBAL_FLAGS_WITH_VALUE = ['--log', '--log-format', '--root', '--rootless', '-log', '-log-format', '-root', '-rootless'];
+
+/** The command word of a tsrun command line, or undefined. Only picks a cache: a wrong guess just costs time. */
+export function commandOf(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) return a;
+    if (GLOBAL_FLAGS_WITH_VALUE.includes(a)) i++;
+  }
+  return undefined;
+}
+
+/** `variant` names a cache of the same script made by another warm-up (tsrun.quick.cache). */
+export function cacheFile(name: string, variant?: string): string {
+  return path.join(__dirname, variant ? `${name}.${variant}.cache` : `${name}.cache`);
+}
+
+function buildIdOf(source: string): string | undefined {
+  return /^\/\*build:(\w+)\*\//.exec(source)?.[1];
+}
+
+export function cacheHeader(buildId: string): string {
+  return `${MAGIC}${buildId}\n`;
+}
+
+/** The whole file; open, fstat and one read (readFileSync of a Buffer costs more here). */
+function readWhole(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const data = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = fs.readSync(fd, data, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return data.subarray(0, off);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readCache(name: string, variant: string | undefined, buildId: string): Buffer | undefined {
+  const data = readWhole(cacheFile(name, variant));
+  if (!data) return undefined;
+  // V8 checks its version and flags but, of the source, only the length: the build id ties
+  // the cache to this exact script.
+  const header = cacheHeader(buildId);
+  if (data.length <= header.length || data.toString('latin1', 0, header.length) !== header) return undefined;
+  return data.subarray(header.length);
+}
+
+/** Load dist/<name>.js as a CommonJS module, compiled from its code cache when one fits. */
+export function loadScript(name: string, mod: { exports: unknown } = { exports: {} }, variant?: string): unknown {
+  const started = trace ? process.uptime() * 1000 : 0;
+  const file = path.join(__dirname, `${name}.js`);
+  const source = fs.readFileSync(file, 'utf8');
+  const buildId = buildIdOf(source);
+  const cachedData = options.useCodeCache && buildId ? readCache(name, variant, buildId) : undefined;
+  const script = new vm.Script(HEAD + source + TAIL, { filename: file, cachedData });
+  const cache: CacheUse = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  compiled.set(name, { script, buildId, cache });
+  (script.runInThisContext() as Function)(mod.exports, bundleRequire, mod, file, __dirname);
+  if (trace) {
+    const now = process.uptime() * 1000;
+    const what = `${name}.js${variant ? ` (${variant} cache)` : ''}: code cache ${cache}`;
+    fs.writeSync(2, `trace: ${(now - started).toFixed(2).padStart(7)} ms  load ${what}  (at ${now.toFixed(1)} ms)\n`);
+  }
+  return mod.exports;
+}
+
+// The bundle's require: the validator comes through loadScript (and its cache), anything else
+// from Node. Carries require's properties, so the bundle's `require.main === module` holds.
+let validator: unknown;
+const bundleRequire: NodeJS.Require = Object.assign(
+  (request: string): unknown => (request === VALIDATOR_REQUEST ? (validator ??= loadScript('validate-config')) : require(request)),
+  require,
+);
+
+if (require.main === module) {
+  if (trace) {
+    fs.writeSync(2, `trace: ${(process.uptime() * 1000).toFixed(2).padStart(7)} ms  Node boot, until boot.js runs\n`);
+    process.once('exit', () => fs.writeSync(2, `trace: exit at ${(process.uptime() * 1000).toFixed(1)} ms\n`));
+  }
+  const command = commandOf(process.argv.slice(2));
+  loadScript('tsrun', module, command && QUICK_COMMANDS.includes(command) ? 'quick' : undefined);
+}

@@ -158,6 +158,11 @@ export class V1CgroupManager implements CgroupManager {
 
   destroy(): void {
     if (!this.exists()) return;
+    // Empty (a delete after the container stopped): nothing in it can fork, so no freeze or wait.
+    if (this.pids().length === 0) {
+      for (const dir of this.uniqueDirs()) removeCgroupTree(dir);
+      return;
+    }
     // Frozen, nothing can fork a process we would miss; SIGKILL is delivered on thaw.
     const freezer = this.dirs.freezer;
     let frozen = false;

@@ -100,8 +100,6 @@ test('missing flag value and missing container id', () => {
 
 test('commands that come later parse their flags, then say so', () => {
   const cases: string[][] = [
-    ['exec', '--process', '/p.json', '--detach', '--pid-file', '/x.pid', 'c1'],
-    ['exec', '-t', 'c1', 'sh', '-c', 'true'],
     ['ps', '--format', 'json', 'c1'],
     ['pause', 'c1'],
     ['resume', 'c1'],
@@ -116,6 +114,18 @@ test('commands that come later parse their flags, then say so', () => {
     expect(r.stderr).toBe(`tsrun: ${argv[0]} is not implemented yet\n`);
   }
   // A bad flag is still a usage error.
+  expect(tsrun(['pause', '--bogus', 'c1']).stderr).toMatch(/^tsrun: unknown flag: --bogus/);
+});
+
+test('exec parses its flags and reaches the container lookup', () => {
+  for (const argv of [
+    ['exec', '--process', '/p.json', '--detach', '--pid-file', '/x.pid', 'c1'],
+    ['exec', '-t', 'c1', 'sh', '-c', 'true'],
+  ]) {
+    const r = tsrun(['--root', root, ...argv]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('container "c1" does not exist\n');
+  }
   expect(tsrun(['exec', '--bogus', 'c1', 'ls']).stderr).toMatch(/^tsrun: unknown flag: --bogus/);
 });
 

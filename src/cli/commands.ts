@@ -143,7 +143,6 @@ export const COMMANDS: CommandDef[] = [
     minArgs: 1,
     maxArgs: Infinity,
     flagsEndAtPositional: true,
-    pending: true,
   },
   {
     name: 'kill',

@@ -40,6 +40,10 @@ const HANDLERS: Record<string, Handler> = {
     exitWhenDone = true;
     return (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).runCommand(c);
   },
+  exec: (c) => {
+    exitWhenDone = true;
+    return (require('./cmd-exec') as typeof import('./cmd-exec')).execCommand(c);
+  },
   kill: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).killCommand(c),
   delete: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).deleteCommand(c),
   state: (c) => (require('./cmd-state') as typeof import('./cmd-state')).stateCommand(c),

@@ -109,6 +109,8 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
       extraEnv,
       cgroups: needsCgroupMount ? cgroupMountSource(cg) : undefined,
     });
+    if (plan.terminal && opts.foregroundTerminal && !plan.consoleSize && process.stdout.isTTY)
+      plan.consoleSize = { rows: process.stdout.rows, cols: process.stdout.columns };
     if (plan.terminal && !o.consoleSocket && !opts.foregroundTerminal)
       throw new TsrunError('process.terminal is true: --console-socket is required (or use `run` in the foreground)');
     if (!plan.terminal && o.consoleSocket) throw new TsrunError('--console-socket given but process.terminal is false');
@@ -128,6 +130,8 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
       annotations: spec.annotations ?? {},
       cgroupPaths: cg.paths(),
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
+      // `exec` without --process starts from the container's own process, as runc does
+      config: { process: spec.process },
     };
     // Written now so a tsrun killed mid-create leaves what `delete --force` needs to clean up.
     store.write(o.id, state);

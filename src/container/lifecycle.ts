@@ -9,6 +9,7 @@ import type { State } from '../spec/types';
 import { cgroupManagerFromPaths } from '../cgroups/manager';
 import { createContainer } from './create';
 import { runHooksCollectingErrors } from './hooks';
+import { relayTerminal } from './tty';
 import { lockContainer, withLock } from './lock';
 import { BrokenStateError, ContainerNotExistError, deriveStatus, EXEC_FIFO, StateStore, type PersistedState } from './state';
 import type { CreateOptions, GlobalOptions, RunOptions } from './options';
@@ -166,7 +167,8 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
     }
   };
   for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
-  const status = await n.waitpidAsync(created.pid);
+  const exited = n.waitpidAsync(created.pid);
+  const status = created.ptyMaster !== undefined ? await relayTerminal(created.ptyMaster, exited) : await exited;
   for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
   if (!o.keep) deleteContainer(g, o.id, true);
   return status.signal !== undefined ? 128 + status.signal : status.exitCode ?? 0;

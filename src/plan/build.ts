@@ -1,13 +1,13 @@
 /** Config (already validated) → launch plan. Pure: every host fact is an argument. */
 import * as path from 'path';
-import type { Hook, Spec } from '../spec/types';
+import type { Hook, Process, Spec } from '../spec/types';
 import { TsrunError } from '../errors';
 import { CLONE, MS } from './linux';
 import { mountSteps, type CgroupMountSource } from './mounts';
 import { deviceNodes } from './devices';
 import { namespacePlan, createsNamespace } from './namespaces';
 import { capabilityMasks, cpuMask, ioPriority, personality, rlimits, schedAttr } from './process';
-import type { LaunchPlan, PlanHook } from './types';
+import type { LaunchPlan, NamespaceJoin, PlanHook } from './types';
 
 export interface PlanInput {
   bundle: string; // absolute
@@ -69,8 +69,28 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
     sysctl: Object.entries(linux?.sysctl ?? {}),
     execMode: false,
 
+    ...processPlan(proc, input.extraEnv),
+    personality: linux?.personality ? personality(linux.personality.domain, linux.personality.flags) : undefined,
+    execFifo: input.execFifo,
+    createContainerHooks: planHooks(spec.hooks?.createContainer),
+    startContainerHooks: planHooks(spec.hooks?.startContainer),
+    sessionKeyring: input.noNewKeyring ? undefined : `_ses.${input.id}`,
+    preserveFds: input.preserveFds ?? 0,
+  };
+}
+
+type ProcessFields = Pick<
+  LaunchPlan,
+  'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids' | 'umask' | 'capabilities' | 'rlimits' | 'noNewPrivileges'
+  | 'scheduler' | 'ioPriority' | 'cpuAffinityInitial' | 'cpuAffinityFinal' | 'terminal' | 'consoleSize'
+>;
+
+/** The process part of a plan: shared by a container's init and by an exec'd process. */
+export function processPlan(proc: Process, extraEnv: readonly string[] = []): ProcessFields {
+  if (!proc.args?.length) throw new TsrunError('process.args: must have at least 1 item');
+  return {
     args: proc.args,
-    env: [...(proc.env ?? []), ...(input.extraEnv ?? [])],
+    env: [...(proc.env ?? []), ...extraEnv],
     cwd: proc.cwd || '/',
     uid: proc.user.uid,
     gid: proc.user.gid,
@@ -80,17 +100,33 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
     capabilities: proc.capabilities ? capabilityMasks(proc.capabilities) : undefined,
     rlimits: rlimits(proc.rlimits),
     noNewPrivileges: proc.noNewPrivileges ?? false,
-    personality: linux?.personality ? personality(linux.personality.domain, linux.personality.flags) : undefined,
     scheduler: proc.scheduler ? schedAttr(proc.scheduler) : undefined,
     ioPriority: proc.ioPriority ? ioPriority(proc.ioPriority) : undefined,
     cpuAffinityInitial: proc.execCPUAffinity?.initial ? cpuMask(proc.execCPUAffinity.initial, 'process.execCPUAffinity.initial') : undefined,
     cpuAffinityFinal: proc.execCPUAffinity?.final ? cpuMask(proc.execCPUAffinity.final, 'process.execCPUAffinity.final') : undefined,
     terminal: proc.terminal ?? false,
     consoleSize: proc.consoleSize ? { rows: proc.consoleSize.height, cols: proc.consoleSize.width } : undefined,
-    execFifo: input.execFifo,
-    createContainerHooks: planHooks(spec.hooks?.createContainer),
-    startContainerHooks: planHooks(spec.hooks?.startContainer),
-    sessionKeyring: input.noNewKeyring ? undefined : `_ses.${input.id}`,
-    preserveFds: input.preserveFds ?? 0,
+  };
+}
+
+/** A process joining an existing container: its namespaces by path, no rootfs work. */
+export function buildExecPlan(proc: Process, input: { joins: NamespaceJoin[]; preserveFds: number; extraEnv?: string[] }): LaunchPlan {
+  return {
+    cloneFlags: 0,
+    joins: input.joins,
+    rootfsPropagation: 0,
+    noPivot: false,
+    readonlyRoot: false,
+    mounts: [],
+    devices: [],
+    devDefaults: false,
+    maskedPaths: [],
+    readonlyPaths: [],
+    sysctl: [],
+    execMode: true,
+    ...processPlan(proc, input.extraEnv),
+    createContainerHooks: [],
+    startContainerHooks: [],
+    preserveFds: input.preserveFds,
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The state store: `<root>/<id>/state.json`, runc's layout. Written atomically (temp file in the
- * same directory, then rename) so a reader never sees half a file and a writer killed midway
- * leaves the previous state intact. No fsync (nor does runc): the root is normally a tmpfs, and
- * after a crash of the machine no container it describes is left; on a disk it cost ms per write.
+ * same directory, fsync, rename) so a reader never sees half a file and a writer killed midway
+ * leaves the previous state intact. The fsync makes the rename publish complete data even on a
+ * disk-backed --root; on the default tmpfs root (/run) it costs nothing.
  * The status is never stored: it is derived from /proc each time.
  *
  * This module is on the path of `state` and `list`, so it loads nothing but fs and path.
@@ -134,6 +134,7 @@ export class StateStore {
       const data = Buffer.from(JSON.stringify(state));
       let off = 0;
       while (off < data.length) off += fs.writeSync(fd, data, off);
+      fs.fsyncSync(fd);
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });

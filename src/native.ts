@@ -38,6 +38,7 @@ export interface NativeBinding {
   close(fd: number): void;
   /** linux.seccomp as BPF (native/addon/seccomp.cc); errors may carry ruleIndex or archIndex. */
   compileSeccomp(input: SeccompCompileInput): { bpf: Buffer; unknownSyscalls: string[] };
+  seccompVersion(): { version: string; apiLevel: number };
   /** libseccomp's version and API level, which of `archs` it knows, the filter flags the kernel takes. */
   seccompInfo(archs: string[]): { version: string; apiLevel: number; archs: string[]; flags: Record<string, number>; newListener: boolean };
 }

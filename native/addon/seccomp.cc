@@ -366,7 +366,17 @@ static Napi::Value SeccompInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// seccompVersion() -> { version, apiLevel }: what a compiled program depends on besides its input.
+static Napi::Value SeccompVersion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("version", SeccompVersionString());
+  out.Set("apiLevel", Napi::Number::New(env, seccomp_api_get()));
+  return out;
+}
+
 void RegisterSeccomp(Napi::Env env, Napi::Object exports) {
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
   exports.Set("seccompInfo", Napi::Function::New(env, SeccompInfo));
 }

@@ -20,15 +20,17 @@ const base = (): LinuxSeccomp => ({
   syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0, op: 'SCMP_CMP_EQ' }] }],
 });
 
+// schema-invalid values on purpose
+const loose = (o: object) => o as unknown as Record<string, unknown>;
 type Edit = (p: LinuxSeccomp & Record<string, unknown>) => void;
 const cases: [string, Edit, string][] = [
-  ['unknown default action', (p) => ((p as Record<string, unknown>).defaultAction = 'SCMP_ACT_DENY'),
+  ['unknown default action', (p) => (loose(p).defaultAction = 'SCMP_ACT_DENY'),
     'config.json: linux.seccomp.defaultAction: unknown seccomp action "SCMP_ACT_DENY" (expected one of: SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, SCMP_ACT_KILL_THREAD, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_ALLOW, SCMP_ACT_LOG, SCMP_ACT_NOTIFY)'],
-  ['unknown rule action', (p) => ((p.syscalls![0] as Record<string, unknown>).action = 'ALLOW'),
+  ['unknown rule action', (p) => (loose(p.syscalls![0]).action = 'ALLOW'),
     'config.json: linux.seccomp.syscalls[0].action: unknown seccomp action "ALLOW"'],
   ['unknown architecture', (p) => (p.architectures = ['SCMP_ARCH_X86_64', 'amd64']),
     'config.json: linux.seccomp.architectures[1]: unknown seccomp architecture "amd64"'],
-  ['unknown operator', (p) => ((p.syscalls![0].args![0] as Record<string, unknown>).op = 'SCMP_CMP_MATCH'),
+  ['unknown operator', (p) => (loose(p.syscalls![0].args![0]).op = 'SCMP_CMP_MATCH'),
     'config.json: linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator "SCMP_CMP_MATCH"'],
   ['argument index past 5', (p) => (p.syscalls![0].args![0].index = 6),
     'config.json: linux.seccomp.syscalls[0].args[0].index: must be <= 5, got 6'],
@@ -50,7 +52,7 @@ const cases: [string, Edit, string][] = [
     'config.json: linux.seccomp.syscalls[0].names[1]: must not be empty'],
   ['no names', (p) => (p.syscalls![0].names = []),
     'config.json: linux.seccomp.syscalls[0].names: must have at least 1 item'],
-  ['value not a number', (p) => ((p.syscalls![0].args![0] as Record<string, unknown>).value = '0'),
+  ['value not a number', (p) => (loose(p.syscalls![0].args![0]).value = '0'),
     'config.json: linux.seccomp.syscalls[0].args[0].value: must be an integer, got "0"'],
 ];
 

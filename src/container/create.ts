@@ -18,7 +18,7 @@ import { SPEC_VERSION } from '../version';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager';
 import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
 import { runHooks } from './hooks';
-import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState } from './seccomp';
+import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
 import { killAndReap, launchInit } from './init-process';
 import { createLocked } from './lock';
 import { EXEC_FIFO, nowRfc3339Nano, procStartTime, StateStore, type PersistedState } from './state';
@@ -114,7 +114,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     if (plan.terminal && !o.consoleSocket && !opts.foregroundTerminal)
       throw new TsrunError('process.terminal is true: --console-socket is required (or use `run` in the foreground)');
     if (!plan.terminal && o.consoleSocket) throw new TsrunError('--console-socket given but process.terminal is false');
-    const seccomp = compileSeccomp(spec.linux?.seccomp);
+    const seccomp = compileSeccomp(spec.linux?.seccomp, seccompCacheDir(g.root));
     addSeccompToPlan(plan, seccomp);
     trace('plan');
 

@@ -5,7 +5,7 @@
  */
 import { TsrunError } from '../errors';
 import { logger } from '../log';
-import { native } from '../native';
+import { native, nativeBuildDir } from '../native';
 import {
   capabilitiesForSeccomp,
   containerProcessState,
@@ -13,6 +13,7 @@ import {
   seccompFilterFlags,
   usesNotify,
   type ContainerProcessState,
+  type SeccompCompileInput,
 } from '../plan/seccomp';
 import type { LaunchPlan } from '../plan/types';
 import type { LinuxSeccomp, State } from '../spec/types';
@@ -31,13 +32,65 @@ function configError(path: (string | number)[], message: string): TsrunError {
   return new TsrunError(`config.json: ${formatPath(['linux', 'seccomp', ...path])}: ${message}`);
 }
 
-/** Compile linux.seccomp; undefined without one. Errors name the JSON path of the culprit. */
-export function compileSeccomp(profile: LinuxSeccomp | undefined): CompiledSeccomp | undefined {
+interface Compiled {
+  bpf: Buffer;
+  unknownSyscalls: string[];
+}
+
+/**
+ * libseccomp takes 15-40 ms for a docker-sized profile, more than the rest of `create`, and
+ * clients send the same profile with every container. Programs are kept in <root>/.seccomp-cache
+ * (a dot name: never listed as a container), keyed by the input and everything else the output
+ * depends on: libseccomp's version and API level, the addon build, the architecture.
+ */
+function compileCached(input: SeccompCompileInput, cacheDir: string | undefined): Compiled {
+  const n = native();
+  if (!cacheDir) return n.compileSeccomp(input);
+  const fs = require('fs') as typeof import('fs');
+  const crypto = require('crypto') as typeof import('crypto');
+  const path = require('path') as typeof import('path');
+  let file: string | undefined;
+  try {
+    const addon = fs.statSync(path.join(nativeBuildDir(), 'tsrun_native.node'), { bigint: true });
+    const key = JSON.stringify([input, n.seccompVersion(), String(addon.mtimeNs), String(addon.size), process.arch], (_k, v) =>
+      typeof v === 'bigint' ? v.toString() : v,
+    );
+    file = path.join(cacheDir, `${crypto.createHash('sha256').update(key).digest('hex')}.json`);
+    const hit = JSON.parse(fs.readFileSync(file, 'utf8')) as { bpf: string; unknownSyscalls: string[] };
+    const bpf = Buffer.from(hit.bpf, 'base64');
+    if (bpf.length > 0 && bpf.length % 8 === 0 && Array.isArray(hit.unknownSyscalls)) return { bpf, unknownSyscalls: hit.unknownSyscalls };
+  } catch {
+    /* a miss, or an unusable entry: compile */
+  }
+  const compiled = n.compileSeccomp(input);
+  if (file) {
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ bpf: compiled.bpf.toString('base64'), unknownSyscalls: compiled.unknownSyscalls }), { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      logger.debug(`seccomp: cannot cache the compiled program: ${(err as Error).message}`);
+    }
+  }
+  return compiled;
+}
+
+/** The cache directory under a state root. */
+export function seccompCacheDir(root: string): string {
+  return `${root.replace(/\/+$/, '')}/.seccomp-cache`;
+}
+
+/**
+ * Compile linux.seccomp; undefined without one. Errors name the JSON path of the culprit.
+ * `cacheDir` (see seccompCacheDir) reuses programs compiled before.
+ */
+export function compileSeccomp(profile: LinuxSeccomp | undefined, cacheDir?: string): CompiledSeccomp | undefined {
   if (!profile) return undefined;
   const n = native();
-  let compiled: { bpf: Buffer; unknownSyscalls: string[] };
+  let compiled: Compiled;
   try {
-    compiled = n.compileSeccomp(seccompCompileInput(profile));
+    compiled = compileCached(seccompCompileInput(profile), cacheDir);
   } catch (err) {
     const e = err as Error & { ruleIndex?: number; archIndex?: number };
     if (e.archIndex !== undefined) {

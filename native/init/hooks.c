@@ -14,17 +14,70 @@
 
 #include "common.h"
 
-static void write_state(int fd, const char *json) {
-  size_t n = strlen(json);
-  while (n > 0) {
-    ssize_t w = write(fd, json, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return; /* EPIPE: the hook does not read its stdin, which is its right */
-    }
-    json += w;
-    n -= (size_t)w;
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Feeds the state to the hook while waiting for it, so that a hook which neither reads its stdin
+ * nor exits still meets its timeout even when the state is larger than the pipe. A hook that
+ * exits without reading (EPIPE) is within its rights. Returns the wait status. */
+static int feed_and_wait(pid_t pid, int in, const char *json, int timeout_s, const char *kind, int index, const char *path) {
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  size_t left = strlen(json);
+  long deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000L : 0;
+  int status = 0, reaped = 0;
+  if (fcntl(in, F_SETFL, O_NONBLOCK) < 0) die_errno("%s hook #%d: pipe", kind, index);
+  if (left == 0) {
+    close(in);
+    in = -1;
   }
+  for (;;) {
+    struct pollfd fds[2];
+    int n = 0, pid_slot = -1, in_slot = -1;
+    if (pidfd >= 0) {
+      pid_slot = n;
+      fds[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+    }
+    if (in >= 0) {
+      in_slot = n;
+      fds[n++] = (struct pollfd){.fd = in, .events = POLLOUT};
+    }
+    int wait = -1;
+    if (deadline) {
+      long rest = deadline - now_ms();
+      wait = rest > 0 ? (int)rest : 0;
+    }
+    if (pidfd < 0 && (wait < 0 || wait > 20)) wait = 20; /* no pidfd: poll for the exit */
+    int r = n ? poll(fds, (nfds_t)n, wait) : (usleep((useconds_t)wait * 1000), 0);
+    if (r < 0 && errno != EINTR) die_errno("%s hook #%d: poll", kind, index);
+    if (in_slot >= 0 && r > 0 && fds[in_slot].revents) {
+      ssize_t w = write(in, json, left);
+      if (w > 0) {
+        json += w;
+        left -= (size_t)w;
+      }
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || left == 0) {
+        close(in);
+        in = -1;
+      }
+    }
+    if (pid_slot >= 0 ? (r > 0 && fds[pid_slot].revents) : waitpid(pid, &status, WNOHANG) == pid) {
+      reaped = pidfd < 0;
+      break;
+    }
+    if (deadline && now_ms() >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      die("%s hook #%d (%s) timed out after %ds", kind, index, path, timeout_s);
+    }
+  }
+  if (in >= 0) close(in);
+  if (pidfd >= 0) close(pidfd);
+  while (!reaped && waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) die_errno("%s hook #%d: wait", kind, index);
+  return status;
 }
 
 static void run_one(const struct hook *h, int index, const char *kind, const char *state_json) {
@@ -42,27 +95,7 @@ static void run_one(const struct hook *h, int index, const char *kind, const cha
     _exit(127);
   }
   close(pipefd[0]);
-  write_state(pipefd[1], state_json);
-  close(pipefd[1]);
-
-  int status;
-  if (h->timeout > 0) {
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd >= 0) {
-      struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-      int r;
-      do r = poll(&pfd, 1, h->timeout * 1000);
-      while (r < 0 && errno == EINTR);
-      close(pidfd);
-      if (r == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        die("%s hook #%d (%s) timed out after %ds", kind, index, h->path, h->timeout);
-      }
-    }
-  }
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) die_errno("%s hook #%d: wait", kind, index);
+  int status = feed_and_wait(pid, pipefd[1], state_json, h->timeout, kind, index, h->path);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   if (WIFEXITED(status)) die("%s hook #%d (%s) failed: exit status %d", kind, index, h->path, WEXITSTATUS(status));
   die("%s hook #%d (%s) failed: killed by signal %d", kind, index, h->path, WTERMSIG(status));

@@ -97,7 +97,8 @@ export function pidsInContainerCgroups(id: string): number[] {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(`/${id}`)) pids.push(Number(entry));
+      const lines = fs.readFileSync(`/proc/${entry}/cgroup`, 'utf8').split('\n');
+      if (lines.some((l) => l.endsWith(`/${id}`) || l.includes(`/${id}/`))) pids.push(Number(entry));
     } catch {
       /* exited */
     }

@@ -143,17 +143,34 @@ export function hostMountsUnder(dir: string): string[] {
     .filter((p) => p === dir || p.startsWith(dir + '/'));
 }
 
+/** tsrun-init processes (helper or container init) holding anything in the container's state dir. */
+export function initsHolding(stateDir: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!fs.readlinkSync(`/proc/${entry}/exe`).startsWith('/memfd:tsrun-init')) continue;
+      const links = fs.readdirSync(`/proc/${entry}/fd`).map((fd) => `fd/${fd}`);
+      if (links.some((l) => fs.readlinkSync(`/proc/${entry}/${l}`).startsWith(stateDir + '/'))) found.push(Number(entry));
+    } catch {
+      /* exited, or a kernel thread */
+    }
+  }
+  return found;
+}
+
 /** Everything a container may leave behind; all empty when it is fully gone. */
 export function leftovers(box: Sandbox, id: string, extraPaths: Record<string, string> = {}): Record<string, unknown> {
-  const list = box.tsrun(['list', '--format', 'json']);
+  const list = box.tsrun(['list', '--format', 'json'], { maxBuffer: 64 << 20 });
   const listed = list.status === 0 && list.stdout.trim() ? (JSON.parse(list.stdout) as { id: string }[]).filter((c) => c.id === id) : [];
   return {
     listed,
     stateDir: fs.existsSync(`${box.root}/${id}`),
     pids: pidsInContainerCgroups(id),
+    inits: initsHolding(`${box.root}/${id}`),
     cgroups: [...cgroupDirsOf(id), ...Object.values(extraPaths).filter((p) => fs.existsSync(p))],
     mounts: hostMountsUnder(box.dir),
   };
 }
 
-export const NOTHING_LEFT = { listed: [], stateDir: false, pids: [], cgroups: [], mounts: [] };
+export const NOTHING_LEFT = { listed: [], stateDir: false, pids: [], inits: [], cgroups: [], mounts: [] };

@@ -130,8 +130,9 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
       annotations: spec.annotations ?? {},
       cgroupPaths: cg.paths(),
       hooks: { poststart: spec.hooks?.poststart, poststop: spec.hooks?.poststop },
-      // `exec` without --process starts from the container's own process, as runc does
-      config: { process: spec.process },
+      // `exec` without --process starts from the container's own process, as runc does, and
+      // every exec'd process gets the container's seccomp profile
+      config: { process: spec.process, ...(spec.linux?.seccomp && { linux: { seccomp: spec.linux.seccomp } }) },
     };
     // Written now so a tsrun killed mid-create leaves what `delete --force` needs to clean up.
     store.write(o.id, state);

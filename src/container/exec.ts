@@ -9,10 +9,11 @@ import { native, type WaitStatus } from '../native';
 import { buildExecPlan } from '../plan/build';
 import { NAMESPACE_FLAGS } from '../plan/namespaces';
 import type { NamespaceJoin } from '../plan/types';
-import type { NamespaceType, Process } from '../spec/types';
+import type { LinuxSeccomp, NamespaceType, Process, State } from '../spec/types';
 import { parseJson, validateProcess } from '../spec/validate';
 import { cgroupManagerFromPaths } from '../cgroups/manager';
 import { launchInit } from './init-process';
+import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
 import { deriveStatus, StateStore, type PersistedState } from './state';
 import { relayTerminal } from './tty';
 import type { GlobalOptions } from './options';
@@ -112,7 +113,7 @@ function checkUnsupported(o: ExecOptions, p: Process): void {
     throw new TsrunError(`SELinux label "${label}" requested but SELinux is not enabled on this host`);
 }
 
-function startProcess(state: PersistedState, o: ExecOptions): { pid: number; ptyMaster?: number } {
+function startProcess(state: PersistedState, o: ExecOptions, root: string): { pid: number; ptyMaster?: number } {
   const proc = execProcess((state.config as { process?: Process } | undefined)?.process, o);
   // a foreground tty starts at our terminal's size (the relay only follows later changes)
   if (proc.terminal && !o.consoleSocket && !proc.consoleSize && process.stdout.isTTY)
@@ -126,19 +127,28 @@ function startProcess(state: PersistedState, o: ExecOptions): { pid: number; pty
     preserveFds: o.preserveFds + listenFds,
     extraEnv: listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [],
   });
+  const seccomp = compileSeccomp((state.config as { linux?: { seccomp?: LinuxSeccomp } } | undefined)?.linux?.seccomp, seccompCacheDir(root));
+  addSeccompToPlan(plan, seccomp);
   const n = native();
   const consoleFd = o.consoleSocket ? n.connectUnix(o.consoleSocket) : -1;
+  let listenerFd = -1;
+  let execPid = 0;
   try {
-    return launchInit(plan, consoleFd >= 0 ? [consoleFd] : [], {
+    listenerFd = connectSeccompListener(seccomp);
+    const containerState: State = { ociVersion: state.ociVersion, id: state.id, status: 'running', pid: state.pid, bundle: state.bundle, annotations: state.annotations };
+    return launchInit(plan, [consoleFd, listenerFd].filter((fd) => fd >= 0), {
       placeHelper: (pid) => {
         if (state.cgroupPaths) cgroupManagerFromPaths(state.cgroupPaths).addProcess(pid);
       },
       onPid: (pid) => {
+        execPid = pid;
         if (proc.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(proc.oomScoreAdj));
       },
+      onRunHooks: () => ({ createContainer: {}, startContainer: {}, seccompListener: listenerState(seccomp, containerState, execPid) }),
     });
   } finally {
     if (consoleFd >= 0) n.close(consoleFd);
+    if (listenerFd >= 0) n.close(listenerFd);
   }
 }
 
@@ -151,7 +161,7 @@ export async function execInContainer(g: GlobalOptions, o: ExecOptions): Promise
   const status = deriveStatus(store, state);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused)');
-  const started = startProcess(state, o);
+  const started = startProcess(state, o, g.root);
   if (o.pidFile) {
     const tmp = `${o.pidFile}.tsrun-tmp`;
     fs.writeFileSync(tmp, String(started.pid));

@@ -135,8 +135,12 @@ export function connectSeccompListener(compiled: CompiledSeccomp | undefined): n
   }
 }
 
-/** The containerProcessState the listener receives; status "creating" as runc sends it. */
-export function listenerState(compiled: CompiledSeccomp | undefined, state: State): ContainerProcessState | undefined {
+/**
+ * The containerProcessState the listener receives, as runc sends it: for a container's init the
+ * state says "creating"; for an exec'd process (`execPid`) the container is "running".
+ */
+export function listenerState(compiled: CompiledSeccomp | undefined, state: State, execPid?: number): ContainerProcessState | undefined {
   if (!compiled?.listenerPath) return undefined;
-  return containerProcessState(compiled.profile, SPEC_VERSION, { ...state, status: 'creating' });
+  if (execPid !== undefined) return containerProcessState(compiled.profile, SPEC_VERSION, execPid, { ...state, status: 'running' });
+  return containerProcessState(compiled.profile, SPEC_VERSION, state.pid ?? 0, { ...state, status: 'creating' });
 }

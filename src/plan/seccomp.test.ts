@@ -68,10 +68,10 @@ describe('filter flags', () => {
 
   test('containerProcessState: runtime-spec field order, metadata only when given', () => {
     const state = { ociVersion: '1.2.0', id: 'c', status: 'creating' as const, pid: 42, bundle: '/b', annotations: {} };
-    expect(JSON.stringify(containerProcessState({ ...notify, listenerMetadata: 'm' }, '1.2.1', state))).toBe(
+    expect(JSON.stringify(containerProcessState({ ...notify, listenerMetadata: 'm' }, '1.2.1', 42, state))).toBe(
       '{"ociVersion":"1.2.1","fds":["seccompFd"],"pid":42,"metadata":"m","state":{"ociVersion":"1.2.0","id":"c","status":"creating","pid":42,"bundle":"/b","annotations":{}}}',
     );
-    expect(containerProcessState(notify, '1.2.1', state)).not.toHaveProperty('metadata');
+    expect(containerProcessState(notify, '1.2.1', 42, state)).not.toHaveProperty('metadata');
   });
 });
 

@@ -182,7 +182,8 @@ export interface ContainerProcessState {
   state: State;
 }
 
-export function containerProcessState(profile: LinuxSeccomp, ociVersion: string, state: State): ContainerProcessState {
+/** `pid` is the process the filter belongs to: the container's init, or an exec'd process. */
+export function containerProcessState(profile: LinuxSeccomp, ociVersion: string, pid: number, state: State): ContainerProcessState {
   const metadata = profile.listenerMetadata || undefined;
-  return { ociVersion, fds: ['seccompFd'], pid: state.pid ?? 0, ...(metadata && { metadata }), state };
+  return { ociVersion, fds: ['seccompFd'], pid, ...(metadata && { metadata }), state };
 }

@@ -6,6 +6,7 @@ import { TsrunError } from '../errors';
 import type { LinuxResources } from '../spec/types';
 import { detectCgroupMode, ownHierarchies, ownUnifiedPath } from './mode';
 import { cgroupInnerPath, checkSystemdDriver, v1CgroupDirs, v2CgroupDir } from './path';
+import type { ContainerStats } from './stats';
 import { V1CgroupManager } from './v1';
 import { V2CgroupManager } from './v2';
 
@@ -25,6 +26,17 @@ export interface CgroupManager {
   /** Freeze, SIGKILL every process, thaw, wait until empty, rmdir (children first). No-op when gone. */
   destroy(): void;
   exists(): boolean;
+  /** Resource statistics as `runc events` prints them. */
+  stats(): ContainerStats;
+  /** OOM counters for `events`; undefined without a memory controller or once the cgroup is gone. */
+  oomStatus(): OomStatus | undefined;
+}
+
+export interface OomStatus {
+  /** Processes the OOM killer has killed in the cgroup so far. */
+  kills: number;
+  /** v1 with the OOM killer disabled: the cgroup is at its limit and its allocators wait. */
+  underOom: boolean;
 }
 
 /** The manager for a new container, from its linux.cgroupsPath and id. */

@@ -64,3 +64,81 @@ export function deviceRuleLine(rule: LinuxDeviceCgroup): string {
   if (!/^[rwm]{1,3}$/.test(access)) throw new TsrunError(`invalid device cgroup access ${JSON.stringify(access)}`);
   return `${type} ${num(rule.major)}:${num(rule.minor)} ${access}`;
 }
+
+/**
+ * blkio weight (v1, 10..1000) to io.weight (v2, 1..10000): runc's linear map, which sends the
+ * v1 bounds onto the v2 bounds (10 -> 1, 1000 -> 10000). 0 means unset.
+ */
+export function blkioWeightToIoWeight(weight: number): number {
+  if (weight === 0) return 0;
+  return 1 + Math.floor(((weight - 10) * 9999) / 990);
+}
+
+/** "major:minor value", the line the v1 blkio device files take. */
+export function deviceValueLine(d: { major: number; minor: number }, value: number): string {
+  return `${d.major}:${d.minor} ${value}`;
+}
+
+/** One io.max line: "major:minor rbps=N" (key one of rbps, wbps, riops, wiops). */
+export function ioMaxLine(d: { major: number; minor: number; rate: number }, key: 'rbps' | 'wbps' | 'riops' | 'wiops'): string {
+  return `${d.major}:${d.minor} ${key}=${d.rate}`;
+}
+
+/** One rdma.max line: "mlx4_0 hca_handle=2 hca_object=2000" (only the limits given). */
+export function rdmaLine(device: string, limits: { hcaHandles?: number; hcaObjects?: number }): string {
+  let line = device;
+  if (limits.hcaHandles !== undefined) line += ` hca_handle=${limits.hcaHandles}`;
+  if (limits.hcaObjects !== undefined) line += ` hca_object=${limits.hcaObjects}`;
+  return line;
+}
+
+/**
+ * Huge page sizes as cgroup file names spell them ("2MB", "1GB"), from the entries of
+ * /sys/kernel/mm/hugepages ("hugepages-2048kB").
+ */
+export function hugePageSizeNames(entries: string[]): string[] {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  const out: string[] = [];
+  for (const e of entries) {
+    const m = /^hugepages-(\d+)kB$/.exec(e);
+    if (!m) continue;
+    let size = Number(m[1]);
+    let unit = 1;
+    while (size >= 1024 && unit < units.length - 1) {
+      size /= 1024;
+      unit++;
+    }
+    out.push(`${size}${units[unit]}`);
+  }
+  return out;
+}
+
+/** A cpuset list ("0-2,4") as the numbers it names. Empty text is an empty list. */
+export function parseCpuList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.trim().split(',')) {
+    if (!part) continue;
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new TsrunError(`invalid cpu/node list ${JSON.stringify(text)}`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from > to) throw new TsrunError(`invalid cpu/node list ${JSON.stringify(text)}: ${from} > ${to}`);
+    for (let i = from; i <= to; i++) out.push(i);
+  }
+  return out;
+}
+
+const RAM_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/**
+ * A memory size as `update`'s flags take it (what runc reads with go-units' RAMInBytes):
+ * a number, optionally fractional, then an optional binary unit k/m/g/t/p with optional
+ * "i" and "b" ("512m", "1.5GiB", "4096", "64 kb"). Returns undefined when malformed.
+ */
+export function parseRamSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
+  if (!m) return undefined;
+  const value = Number(m[1]);
+  if (!Number.isFinite(value)) return undefined;
+  return Math.trunc(value * RAM_UNITS[(m[2] ?? '').toLowerCase()]);
+}

@@ -5,7 +5,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TsrunError } from '../errors';
-import type { LinuxCPU, LinuxMemory, LinuxResources } from '../spec/types';
+import type {
+  LinuxBlockIO,
+  LinuxCPU,
+  LinuxHugepageLimit,
+  LinuxMemory,
+  LinuxNetwork,
+  LinuxRdma,
+  LinuxResources,
+  LinuxThrottleDevice,
+} from '../spec/types';
 import {
   cgroupFileExists,
   killPids,
@@ -17,8 +26,10 @@ import {
   waitFor,
   writeCgroupFile,
 } from './files';
-import type { CgroupManager } from './manager';
-import { deviceRuleLine, hasSettings, pidsMax } from './resources';
+import { checkHugePageSizes, type PendingWrite } from './host';
+import type { CgroupManager, OomStatus } from './manager';
+import { deviceRuleLine, deviceValueLine, hasSettings, pidsMax, rdmaLine } from './resources';
+import { v1Stats, type ContainerStats } from './stats';
 
 const FREEZE_TIMEOUT_MS = 5000;
 const EMPTY_TIMEOUT_MS = 10000;
@@ -60,20 +71,98 @@ export class V1CgroupManager implements CgroupManager {
   apply(r: LinuxResources | undefined): void {
     if (!r) return;
     // Refuse what cannot be done before writing anything, so nothing is half-applied.
-    if (hasSettings(r.blockIO)) throw notSupported('blockIO');
-    if (hasSettings(r.hugepageLimits)) throw notSupported('hugepageLimits');
-    if (hasSettings(r.network)) throw notSupported('network');
-    if (hasSettings(r.rdma)) throw notSupported('rdma');
     if (hasSettings(r.unified)) {
       throw new TsrunError('linux.resources.unified needs a cgroup v2 host; this one runs cgroup v1');
     }
     if (r.memory?.useHierarchy === false) throw notSupported('memory.useHierarchy', 'current kernels always use the hierarchy');
+    const blkio = hasSettings(r.blockIO) ? this.blockIOWrites(r.blockIO!) : [];
+    const hugetlb = hasSettings(r.hugepageLimits) ? this.hugetlbWrites(r.hugepageLimits!) : [];
+    const network = hasSettings(r.network) ? this.networkWrites(r.network!) : [];
+    const rdma = hasSettings(r.rdma) ? this.rdmaWrites(r.rdma!) : [];
     if (hasSettings(r.devices)) this.applyDevices(r);
     if (r.memory) this.applyMemory(r.memory);
     if (r.cpu) this.applyCpu(r.cpu);
     if (r.pids && r.pids.limit !== undefined) {
       writeCgroupFile(this.controllerDir('pids', 'pids'), 'pids.max', pidsMax(r.pids.limit));
     }
+    for (const [dir, file, value] of [...blkio, ...hugetlb, ...network, ...rdma]) writeCgroupFile(dir, file, value);
+  }
+
+  /**
+   * blkio writes, checked up front: the weight files exist only under the CFQ or BFQ I/O
+   * schedulers (blkio.weight or blkio.bfq.weight), leaf weights only under CFQ.
+   */
+  private blockIOWrites(b: LinuxBlockIO): PendingWrite[] {
+    const dir = this.controllerDir('blkio', 'blockIO');
+    const writes: PendingWrite[] = [];
+    const bfq = !cgroupFileExists(dir, 'blkio.weight') && cgroupFileExists(dir, 'blkio.bfq.weight');
+    const weightFile = bfq ? 'blkio.bfq.weight' : 'blkio.weight';
+    const weightDeviceFile = bfq ? 'blkio.bfq.weight_device' : 'blkio.weight_device';
+    const need = (field: string, file: string, why: string): void => {
+      if (!cgroupFileExists(dir, file)) {
+        throw new TsrunError(`linux.resources.blockIO.${field}: ${path.join(dir, file)} does not exist (${why})`);
+      }
+    };
+    if (b.weight) {
+      need('weight', weightFile, 'the host has no CFQ or BFQ I/O scheduler');
+      writes.push([dir, weightFile, String(b.weight)]);
+    }
+    if (b.leafWeight) {
+      need('leafWeight', 'blkio.leaf_weight', 'leaf weights need the CFQ I/O scheduler');
+      writes.push([dir, 'blkio.leaf_weight', String(b.leafWeight)]);
+    }
+    for (const d of b.weightDevice ?? []) {
+      if (d.weight) {
+        need('weightDevice', weightDeviceFile, 'the host has no CFQ or BFQ I/O scheduler');
+        writes.push([dir, weightDeviceFile, deviceValueLine(d, d.weight)]);
+      }
+      if (d.leafWeight) {
+        need('weightDevice.leafWeight', 'blkio.leaf_weight_device', 'leaf weights need the CFQ I/O scheduler');
+        writes.push([dir, 'blkio.leaf_weight_device', deviceValueLine(d, d.leafWeight)]);
+      }
+    }
+    const throttles: [keyof LinuxBlockIO, string][] = [
+      ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device'],
+      ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device'],
+      ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device'],
+      ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
+    ];
+    for (const [field, file] of throttles) {
+      const list = (b[field] ?? []) as LinuxThrottleDevice[];
+      if (list.length) need(field, file, 'the kernel has no blkio throttling');
+      for (const d of list) writes.push([dir, file, deviceValueLine(d, d.rate)]);
+    }
+    return writes;
+  }
+
+  private hugetlbWrites(limits: LinuxHugepageLimit[]): PendingWrite[] {
+    const dir = this.controllerDir('hugetlb', 'hugepageLimits');
+    checkHugePageSizes(limits);
+    const writes: PendingWrite[] = [];
+    for (const { pageSize, limit } of limits) {
+      const file = `hugetlb.${pageSize}.limit_in_bytes`;
+      if (!cgroupFileExists(dir, file)) throw new TsrunError(`linux.resources.hugepageLimits: ${path.join(dir, file)} does not exist`);
+      writes.push([dir, file, String(limit)]);
+      // Reservations too, when the kernel counts them, so a mapping cannot promise more than the limit.
+      const rsvd = `hugetlb.${pageSize}.rsvd.limit_in_bytes`;
+      if (cgroupFileExists(dir, rsvd)) writes.push([dir, rsvd, String(limit)]);
+    }
+    return writes;
+  }
+
+  private networkWrites(n: LinuxNetwork): PendingWrite[] {
+    const writes: PendingWrite[] = [];
+    if (n.classID) writes.push([this.controllerDir('net_cls', 'network.classID'), 'net_cls.classid', String(n.classID)]);
+    if (n.priorities?.length) {
+      const dir = this.controllerDir('net_prio', 'network.priorities');
+      for (const p of n.priorities) writes.push([dir, 'net_prio.ifpriomap', `${p.name} ${p.priority}`]);
+    }
+    return writes;
+  }
+
+  private rdmaWrites(rdma: Record<string, LinuxRdma>): PendingWrite[] {
+    const dir = this.controllerDir('rdma', 'rdma');
+    return Object.entries(rdma).map(([device, limits]): PendingWrite => [dir, 'rdma.max', rdmaLine(device, limits)]);
   }
 
   private applyDevices(r: LinuxResources): void {
@@ -117,8 +206,18 @@ export class V1CgroupManager implements CgroupManager {
         throw new TsrunError(`linux.resources.cpu.shares ${c.shares} is out of range (the kernel set ${got})`);
       }
     }
+    // The kernel keeps burst <= quota: a burst above the old quota can only follow the new one.
+    let burstAfterQuota = false;
+    if (c.burst !== undefined) {
+      try {
+        writeCgroupFile(dir, 'cpu.cfs_burst_us', String(c.burst));
+      } catch (err) {
+        if ((err as TsrunError).errno !== 22 /* EINVAL */ || !c.quota) throw err;
+        burstAfterQuota = true;
+      }
+    }
     writePairInEitherOrder(dir, ['cpu.cfs_period_us', c.period || undefined], ['cpu.cfs_quota_us', c.quota || undefined]);
-    if (c.burst !== undefined) writeCgroupFile(dir, 'cpu.cfs_burst_us', String(c.burst));
+    if (burstAfterQuota) writeCgroupFile(dir, 'cpu.cfs_burst_us', String(c.burst));
     writePairInEitherOrder(
       dir,
       ['cpu.rt_period_us', c.realtimePeriod || undefined],
@@ -154,6 +253,24 @@ export class V1CgroupManager implements CgroupManager {
     const all = new Set<number>();
     for (const dir of this.uniqueDirs()) for (const pid of pidsInTree(dir)) all.add(pid);
     return [...all].sort((a, b) => a - b);
+  }
+
+  stats(): ContainerStats {
+    return v1Stats(this.dirs);
+  }
+
+  oomStatus(): OomStatus | undefined {
+    const dir = this.dirs.memory;
+    if (!dir) return undefined;
+    let text: string;
+    try {
+      text = readCgroupFile(dir, 'memory.oom_control');
+    } catch {
+      return undefined;
+    }
+    // "oom_kill_disable 0", "under_oom 0", "oom_kill 3" (the last since Linux 4.13).
+    const field = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return { kills: field('oom_kill'), underOom: field('under_oom') === 1 };
   }
 
   destroy(): void {

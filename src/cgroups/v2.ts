@@ -5,7 +5,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TsrunError } from '../errors';
-import type { LinuxCPU, LinuxMemory, LinuxResources } from '../spec/types';
+import type {
+  LinuxBlockIO,
+  LinuxCPU,
+  LinuxHugepageLimit,
+  LinuxMemory,
+  LinuxRdma,
+  LinuxResources,
+  LinuxThrottleDevice,
+} from '../spec/types';
 import {
   cgroupFileExists,
   killPids,
@@ -17,9 +25,21 @@ import {
   waitFor,
   writeCgroupFile,
 } from './files';
-import type { CgroupManager } from './manager';
+import { checkHugePageSizes, type PendingWrite } from './host';
+import type { CgroupManager, OomStatus } from './manager';
 import { CGROUP_ROOT } from './mode';
-import { cpuSharesToWeight, hasSettings, memorySwapForV2, pidsMax, v2Limit } from './resources';
+import {
+  blkioWeightToIoWeight,
+  cpuSharesToWeight,
+  deviceValueLine,
+  hasSettings,
+  ioMaxLine,
+  memorySwapForV2,
+  pidsMax,
+  rdmaLine,
+  v2Limit,
+} from './resources';
+import { v2Stats, type ContainerStats } from './stats';
 
 const FREEZE_TIMEOUT_MS = 5000;
 const EMPTY_TIMEOUT_MS = 10000;
@@ -59,13 +79,10 @@ export class V2CgroupManager implements CgroupManager {
     if (!r) return;
     // Refuse what cannot be done before writing anything, so nothing is half-applied.
     if (hasSettings(r.devices)) throw notSupported('devices', 'cgroup v2 needs an eBPF device filter');
-    if (hasSettings(r.blockIO)) throw notSupported('blockIO');
-    if (hasSettings(r.hugepageLimits)) throw notSupported('hugepageLimits');
-    if (hasSettings(r.network)) throw notSupported('network', 'cgroup v2 has no net_cls/net_prio');
-    if (hasSettings(r.rdma)) throw notSupported('rdma');
+    if (hasSettings(r.network)) throw new TsrunError('linux.resources.network needs net_cls/net_prio, which cgroup v2 does not have');
     if (r.memory) checkMemoryOnV2(r.memory);
     if (r.cpu && (r.cpu.realtimePeriod || r.cpu.realtimeRuntime)) {
-      throw notSupported('cpu.realtimePeriod/realtimeRuntime', 'cgroup v2 has no realtime budget');
+      throw new TsrunError('linux.resources.cpu.realtimePeriod/realtimeRuntime need cgroup v1: cgroup v2 has no realtime budget');
     }
     const unified = Object.entries(r.unified ?? {});
     for (const [file] of unified) {
@@ -73,15 +90,93 @@ export class V2CgroupManager implements CgroupManager {
         throw new TsrunError(`invalid linux.resources.unified key ${JSON.stringify(file)}`);
       }
     }
-    if (r.memory) this.applyMemory(r.memory);
-    if (r.cpu) this.applyCpu(r.cpu);
+    const io = hasSettings(r.blockIO) ? this.ioWrites(r.blockIO!) : [];
+    const hugetlb = hasSettings(r.hugepageLimits) ? this.hugetlbWrites(r.hugepageLimits!) : [];
+    const rdma = hasSettings(r.rdma) ? this.rdmaWrites(r.rdma!) : [];
     if (r.pids && r.pids.limit !== undefined) writeCgroupFile(this.dir, 'pids.max', pidsMax(r.pids.limit));
+    if (r.memory) this.applyMemory(r.memory);
+    for (const [dir, file, value] of [...io, ...hugetlb, ...rdma]) writeCgroupFile(dir, file, value);
+    if (r.cpu) this.applyCpu(r.cpu);
     for (const [file, value] of unified) writeCgroupFile(this.dir, file, value);
   }
 
+  /** A file a setting needs, with an error naming the controller when it is missing. */
+  private need(field: string, file: string, controller: string): void {
+    if (!cgroupFileExists(this.dir, file)) {
+      throw new TsrunError(
+        `linux.resources.${field}: ${path.posix.join(this.dir, file)} does not exist (the ${controller} controller is not available to this cgroup)`,
+      );
+    }
+  }
+
+  /**
+   * io writes, checked up front. A weight goes to BFQ's io.bfq.weight as is when the disk
+   * uses BFQ, else to io.weight converted from the blkio range (runc's choice); per-device
+   * weights only BFQ takes; leaf weights v2 does not have at all.
+   */
+  private ioWrites(b: LinuxBlockIO): PendingWrite[] {
+    const writes: PendingWrite[] = [];
+    const bfq = cgroupFileExists(this.dir, 'io.bfq.weight');
+    if (b.leafWeight || (b.weightDevice ?? []).some((d) => d.leafWeight)) {
+      throw new TsrunError('linux.resources.blockIO leaf weights need cgroup v1 (CFQ): cgroup v2 has none');
+    }
+    if (b.weight) {
+      if (bfq) writes.push([this.dir, 'io.bfq.weight', String(b.weight)]);
+      else {
+        this.need('blockIO.weight', 'io.weight', 'io');
+        writes.push([this.dir, 'io.weight', String(blkioWeightToIoWeight(b.weight))]);
+      }
+    }
+    const deviceWeights = (b.weightDevice ?? []).filter((d) => d.weight);
+    if (deviceWeights.length) {
+      // io.bfq.weight reads "default N" (plus device lines) when BFQ takes per-device weights.
+      if (!bfq || /^\d+$/.test(readCgroupFile(this.dir, 'io.bfq.weight'))) {
+        throw new TsrunError(`linux.resources.blockIO.weightDevice: per-device weights need the BFQ I/O scheduler (${path.posix.join(this.dir, 'io.bfq.weight')})`);
+      }
+      for (const d of deviceWeights) writes.push([this.dir, 'io.bfq.weight', deviceValueLine(d, d.weight!)]);
+    }
+    const throttles: [keyof LinuxBlockIO, 'rbps' | 'wbps' | 'riops' | 'wiops'][] = [
+      ['throttleReadBpsDevice', 'rbps'],
+      ['throttleWriteBpsDevice', 'wbps'],
+      ['throttleReadIOPSDevice', 'riops'],
+      ['throttleWriteIOPSDevice', 'wiops'],
+    ];
+    for (const [field, key] of throttles) {
+      const list = (b[field] ?? []) as LinuxThrottleDevice[];
+      if (list.length) this.need(`blockIO.${field}`, 'io.max', 'io');
+      for (const d of list) writes.push([this.dir, 'io.max', ioMaxLine(d, key)]);
+    }
+    return writes;
+  }
+
+  private hugetlbWrites(limits: LinuxHugepageLimit[]): PendingWrite[] {
+    checkHugePageSizes(limits);
+    const writes: PendingWrite[] = [];
+    for (const { pageSize, limit } of limits) {
+      const file = `hugetlb.${pageSize}.max`;
+      this.need('hugepageLimits', file, 'hugetlb');
+      writes.push([this.dir, file, String(limit)]);
+      const rsvd = `hugetlb.${pageSize}.rsvd.max`;
+      if (cgroupFileExists(this.dir, rsvd)) writes.push([this.dir, rsvd, String(limit)]);
+    }
+    return writes;
+  }
+
+  private rdmaWrites(rdma: Record<string, LinuxRdma>): PendingWrite[] {
+    this.need('rdma', 'rdma.max', 'rdma');
+    return Object.entries(rdma).map(([device, limits]): PendingWrite => [this.dir, 'rdma.max', rdmaLine(device, limits)]);
+  }
+
   private applyMemory(m: LinuxMemory): void {
+    if (m.checkBeforeUpdate) this.checkMemoryUsage(m);
     // m.kernel is ignored like runc does: kernels since 5.16 ignore kmem limits.
-    const swap = memorySwapForV2(m.swap, m.limit);
+    // A swap change alone (from `update`) is relative to the limit in force.
+    let limit = m.limit;
+    if (m.swap && m.swap > 0 && !limit) {
+      const current = this.currentLimit('memory.max');
+      if (current > 0) limit = current;
+    }
+    const swap = memorySwapForV2(m.swap, limit);
     if (swap !== undefined) {
       try {
         writeCgroupFile(this.dir, 'memory.swap.max', swap);
@@ -97,18 +192,55 @@ export class V2CgroupManager implements CgroupManager {
     if (low !== undefined) writeCgroupFile(this.dir, 'memory.low', low);
   }
 
+  /** -1 for "max", else the number in the file. */
+  private currentLimit(file: string): number {
+    const text = readCgroupFile(this.dir, file);
+    return text === 'max' ? -1 : Number(text);
+  }
+
+  /**
+   * checkBeforeUpdate: v2 takes a limit below the current usage and then reclaims or
+   * OOM-kills to meet it; refuse such a limit instead, as runc does.
+   */
+  private checkMemoryUsage(m: LinuxMemory): void {
+    let usage: number;
+    try {
+      usage = Number(readCgroupFile(this.dir, 'memory.current'));
+    } catch {
+      return;
+    }
+    if (m.swap && m.swap > 0 && m.swap <= usage) {
+      throw new TsrunError(`rejecting memory+swap limit ${m.swap} <= usage ${usage} (memory.checkBeforeUpdate)`);
+    }
+    if (m.limit && m.limit > 0 && m.limit <= usage) {
+      throw new TsrunError(`rejecting memory limit ${m.limit} <= usage ${usage} (memory.checkBeforeUpdate)`);
+    }
+  }
+
   private applyCpu(c: LinuxCPU): void {
     if (c.cpus) writeCgroupFile(this.dir, 'cpuset.cpus', c.cpus);
     if (c.mems) writeCgroupFile(this.dir, 'cpuset.mems', c.mems);
     if (c.idle !== undefined) writeCgroupFile(this.dir, 'cpu.idle', String(c.idle));
     const weight = cpuSharesToWeight(c.shares ?? 0);
     if (weight) writeCgroupFile(this.dir, 'cpu.weight', String(weight));
-    if (c.quota || c.period) {
-      const quota = c.quota && c.quota > 0 ? String(c.quota) : 'max';
-      // Period 0 means the kernel's default of 100ms.
-      writeCgroupFile(this.dir, 'cpu.max', `${quota} ${c.period || 100000}`);
+    // cpu.max holds quota and period together: one given alone keeps the other as it is.
+    let burstAfterMax = false;
+    if (c.burst !== undefined) {
+      try {
+        writeCgroupFile(this.dir, 'cpu.max.burst', String(c.burst));
+      } catch (err) {
+        if ((err as TsrunError).errno !== 22 /* EINVAL */ || !c.quota) throw err;
+        burstAfterMax = true;
+      }
     }
-    if (c.burst !== undefined) writeCgroupFile(this.dir, 'cpu.max.burst', String(c.burst));
+    if (c.quota || c.period) {
+      const [curQuota, curPeriod] = readCgroupFile(this.dir, 'cpu.max').split(' ');
+      const quota = c.quota ? (c.quota > 0 ? String(c.quota) : 'max') : curQuota;
+      // Period 0 means the kernel's default of 100ms.
+      const period = c.period || Number(curPeriod) || 100000;
+      writeCgroupFile(this.dir, 'cpu.max', `${quota} ${period}`);
+    }
+    if (burstAfterMax) writeCgroupFile(this.dir, 'cpu.max.burst', String(c.burst));
   }
 
   freeze(): void {
@@ -134,6 +266,20 @@ export class V2CgroupManager implements CgroupManager {
 
   pids(): number[] {
     return pidsInTree(this.dir).sort((a, b) => a - b);
+  }
+
+  stats(): ContainerStats {
+    return v2Stats(this.dir);
+  }
+
+  oomStatus(): OomStatus | undefined {
+    let text: string;
+    try {
+      text = readCgroupFile(this.dir, 'memory.events');
+    } catch {
+      return undefined;
+    }
+    return { kills: Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0), underOom: false };
   }
 
   destroy(): void {

@@ -100,11 +100,6 @@ test('missing flag value and missing container id', () => {
 
 test('commands that come later parse their flags, then say so', () => {
   const cases: string[][] = [
-    ['ps', '--format', 'json', 'c1'],
-    ['pause', 'c1'],
-    ['resume', 'c1'],
-    ['events', '--stats', 'c1'],
-    ['update', '--resources', '-', 'c1'],
     ['checkpoint', '--image-path', '/i', '--work-path', '/w', '--leave-running', 'c1'],
     ['restore', '--image-path', '/i', '-b', '/b', '-d', 'c1'],
   ];
@@ -114,7 +109,26 @@ test('commands that come later parse their flags, then say so', () => {
     expect(r.stderr).toBe(`tsrun: ${argv[0]} is not implemented yet\n`);
   }
   // A bad flag is still a usage error.
+  expect(tsrun(['checkpoint', '--bogus', 'c1']).stderr).toMatch(/^tsrun: unknown flag: --bogus/);
+});
+
+test('the cgroup commands parse their flags and reach the container lookup', () => {
+  for (const argv of [
+    ['ps', '--format', 'json', 'c1'],
+    ['ps', 'c1', '-o', 'pid,comm'],
+    ['pause', 'c1'],
+    ['resume', 'c1'],
+    ['events', '--stats', 'c1'],
+    ['events', '--interval', '1s', 'c1'],
+    ['update', '--memory', '512m', '--cpu-shares', '512', '--pids-limit', '10', 'c1'],
+  ]) {
+    const r = tsrun(['--root', root, ...argv]);
+    expect(r.stderr).toBe('container "c1" does not exist\n');
+    expect(r.status).toBe(1);
+  }
   expect(tsrun(['pause', '--bogus', 'c1']).stderr).toMatch(/^tsrun: unknown flag: --bogus/);
+  expect(tsrun(['--root', root, 'update', '--memory', '12x', 'c1']).stderr).toBe("invalid value for memory: invalid size: '12x'\n");
+  expect(tsrun(['--root', root, 'events', '--interval', '0s', 'c1']).stderr).toBe('duration interval must be greater than 0\n');
 });
 
 test('exec parses its flags and reaches the container lookup', () => {

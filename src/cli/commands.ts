@@ -193,7 +193,6 @@ export const COMMANDS: CommandDef[] = [
     minArgs: 1,
     maxArgs: Infinity,
     flagsEndAtPositional: true,
-    pending: true,
   },
   {
     name: 'pause',
@@ -203,7 +202,6 @@ export const COMMANDS: CommandDef[] = [
     takesId: true,
     minArgs: 1,
     maxArgs: 1,
-    pending: true,
   },
   {
     name: 'resume',
@@ -213,7 +211,6 @@ export const COMMANDS: CommandDef[] = [
     takesId: true,
     minArgs: 1,
     maxArgs: 1,
-    pending: true,
   },
   {
     name: 'events',
@@ -226,7 +223,6 @@ export const COMMANDS: CommandDef[] = [
     takesId: true,
     minArgs: 1,
     maxArgs: 1,
-    pending: true,
   },
   {
     name: 'update',
@@ -257,7 +253,6 @@ export const COMMANDS: CommandDef[] = [
     takesId: true,
     minArgs: 1,
     maxArgs: 1,
-    pending: true,
   },
   {
     name: 'spec',

@@ -48,6 +48,11 @@ const HANDLERS: Record<string, Handler> = {
   delete: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).deleteCommand(c),
   state: (c) => (require('./cmd-state') as typeof import('./cmd-state')).stateCommand(c),
   list: (c) => (require('./cmd-state') as typeof import('./cmd-state')).listCommand(c),
+  ps: (c) => (require('./cmd-cgroups') as typeof import('./cmd-cgroups')).psCommand(c),
+  pause: (c) => (require('./cmd-cgroups') as typeof import('./cmd-cgroups')).pauseCommand(c),
+  resume: (c) => (require('./cmd-cgroups') as typeof import('./cmd-cgroups')).resumeCommand(c),
+  events: (c) => (require('./cmd-cgroups') as typeof import('./cmd-cgroups')).eventsCommand(c),
+  update: (c) => (require('./cmd-cgroups') as typeof import('./cmd-cgroups')).updateCommand(c),
   spec: (c) => (require('./cmd-spec') as typeof import('./cmd-spec')).specCommand(c),
   features: (c) => (require('./cmd-spec') as typeof import('./cmd-spec')).featuresCommand(c),
 };

@@ -258,6 +258,39 @@ describe('hooks that fail', () => {
   });
 });
 
+test('hooks that leave a daemon holding their stderr do not hold up create, start or delete', () => {
+  const pids = path.join(box.dir, 'daemon-pids');
+  const daemon = (): Hook => ({ path: '/bin/sh', args: ['sh', '-c', `sleep 20 >/dev/null & echo $! >> ${pids}; exit 0`] });
+  const { bundleDir } = recordingBundle((s) => {
+    s.hooks = { prestart: [daemon()], createRuntime: [daemon()], poststart: [daemon()], poststop: [daemon()] };
+  });
+  const id = box.id();
+  try {
+    const t0 = Date.now();
+    expect(box.create(bundleDir, id).result.stderr).toBe('');
+    expect(box.tsrun(['start', id]).status).toBe(0);
+    box.waitStatus(id, 'stopped');
+    expect(box.tsrun(['delete', id]).status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10000);
+  } finally {
+    for (const pid of fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+});
+
+test("a failing hook's stderr is in the error", () => {
+  const { bundleDir } = recordingBundle((s) => {
+    s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo first line >&2; echo the reason >&2; exit 4'] }] };
+  });
+  const c = box.create(bundleDir, box.id());
+  expect(c.result.stderr).toMatch(/createRuntime hook #0 \(\/bin\/sh\) failed: exit status 4, stderr: first line\s+the reason/);
+});
+
 describe('timeouts', () => {
   const sleeper = (seconds: number, timeout: number): Hook => ({ path: '/bin/sleep', args: ['sleep', String(seconds)], timeout });
 

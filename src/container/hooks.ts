@@ -4,6 +4,9 @@
  * the container and are the init's job (native/init/hooks.c).
  */
 import type * as ChildProcess from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { Hook, State } from '../spec/types';
 import { TsrunError } from '../errors';
 
@@ -22,15 +25,29 @@ export function runHook(hook: Hook, kind: string, index: number, state: State): 
   const [argv0, ...rest] = hook.args?.length ? hook.args : [hook.path];
   // Required here: child_process loads net and streams, ~10 ms that only hooks need.
   const { spawnSync } = require('child_process') as typeof ChildProcess;
-  const r = spawnSync(hook.path, rest, {
-    argv0,
-    input: JSON.stringify(state),
-    env: envObject(hook.env),
-    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-    killSignal: 'SIGKILL',
-    stdio: ['pipe', 'inherit', 'pipe'],
-    maxBuffer: 1 << 20,
-  });
+  // stderr goes to an unlinked file, not a pipe: spawnSync waits for a pipe's EOF, so a daemon
+  // the hook leaves running (holding the pipe) would hang create until the daemon exits.
+  const errFile = path.join(os.tmpdir(), `tsrun-hook-${process.pid}-${Date.now()}-${index}`);
+  const errFd = fs.openSync(errFile, 'wx+', 0o600);
+  fs.unlinkSync(errFile);
+  let r: ChildProcess.SpawnSyncReturns<Buffer>;
+  let stderr = '';
+  try {
+    r = spawnSync(hook.path, rest, {
+      argv0,
+      input: JSON.stringify(state),
+      env: envObject(hook.env),
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      stdio: ['pipe', 'inherit', errFd],
+    });
+    const size = fs.fstatSync(errFd).size;
+    const tail = Buffer.alloc(Math.min(size, 4096));
+    fs.readSync(errFd, tail, 0, tail.length, size - tail.length);
+    stderr = tail.toString().trim();
+  } finally {
+    fs.closeSync(errFd);
+  }
   const what = `${kind} hook #${index} (${hook.path})`;
   // EPIPE: the hook exited without reading its stdin, which it may do
   if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
@@ -39,7 +56,6 @@ export function runHook(hook: Hook, kind: string, index: number, state: State): 
   }
   if (r.signal) throw new TsrunError(`${what} killed by signal ${r.signal}${hook.timeout ? ' (timeout?)' : ''}`);
   if (r.status !== 0) {
-    const stderr = r.stderr?.toString().trim();
     throw new TsrunError(`${what} failed: exit status ${r.status}${stderr ? `, stderr: ${stderr}` : ''}`);
   }
 }

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { Spec } from '../../src/spec/types';
 import { Sandbox } from '../harness';
 import { inside, leftovers, mountAt, NOTHING_LEFT, parseMountinfo, sections } from './util';
 
@@ -14,7 +15,7 @@ beforeAll(() => {
 afterAll(() => box.cleanup());
 
 /** A bundle with some files in its rootfs; returns run output. */
-function runWithFiles(script: string, edit: Parameters<Sandbox['bundle']>[0]) {
+function runWithFiles(script: string, edit: (s: Spec) => void) {
   const b = box.bundle((s) => {
     s.process!.args = ['sh', '-c', `${script}; echo '== mountinfo'; cat /proc/self/mountinfo`];
     edit(s);

@@ -39,12 +39,15 @@ static int read_all(int fd, char *p, size_t n) {
 
 int wire_send(int sock, uint32_t type, const void *data, uint32_t len, const int *fds, int nfds) {
   uint32_t hdr[2] = {type, len};
-  struct iovec iov = {.iov_base = hdr, .iov_len = sizeof hdr};
+  /* Header and payload in one sendmsg: the helper and the container's init share the socket and
+   * may send at the same moment (INIT_PID and RUN_HOOKS); one small write to a unix stream
+   * socket is queued whole, so frames never interleave. */
+  struct iovec iov[2] = {{.iov_base = hdr, .iov_len = sizeof hdr}, {.iov_base = (void *)data, .iov_len = len}};
   union {
     char buf[CMSG_SPACE(sizeof(int) * MAX_MSG_FDS)];
     struct cmsghdr align;
   } ctl;
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
   if (nfds > 0) {
     memset(&ctl, 0, sizeof ctl);
     mh.msg_control = ctl.buf;
@@ -59,8 +62,13 @@ int wire_send(int sock, uint32_t type, const void *data, uint32_t len, const int
   do w = sendmsg(sock, &mh, MSG_NOSIGNAL);
   while (w < 0 && errno == EINTR);
   if (w < 0) return -1;
-  if ((size_t)w < sizeof hdr && write_all(sock, (char *)hdr + w, sizeof hdr - (size_t)w) < 0) return -1;
-  return len ? write_all(sock, data, len) : 0;
+  size_t done = (size_t)w;
+  if (done < sizeof hdr) {
+    if (write_all(sock, (char *)hdr + done, sizeof hdr - done) < 0) return -1;
+    done = sizeof hdr;
+  }
+  if (done == sizeof hdr + len) return 0;
+  return write_all(sock, (const char *)data + (done - sizeof hdr), sizeof hdr + len - done);
 }
 
 int wire_recv(int sock, struct msg *m) {

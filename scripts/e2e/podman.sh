@@ -8,8 +8,9 @@
 #
 # `run` is plain podman with: CONTAINERS_CONF, CONTAINERS_STORAGE_CONF and
 # CONTAINERS_REGISTRIES_CONF pointing at DIR; --root/--runroot/--tmpdir/--volumepath under DIR;
-# --cgroup-manager cgroupfs (no systemd here); --events-backend file; and
-# --runtime-flag root=DIR/runtime-root, so the runtime keeps its state under DIR too.
+# --cgroup-manager cgroupfs (no systemd here); --events-backend file. The runtime keeps its state
+# in its default root (/run/tsrun, /run/runc): podman 4.3 leaves --runtime-flag out of some calls
+# (delete), so a root given that way would leave every container's state behind.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -25,8 +26,7 @@ podman_here() {
   CONTAINERS_STORAGE_CONF=$dir/storage.conf \
   CONTAINERS_REGISTRIES_CONF=$dir/registries.conf \
     podman --root "$dir/storage" --runroot "$dir/run" --tmpdir "$dir/tmp" --volumepath "$dir/volumes" \
-      --network-config-dir "$dir/networks" --cgroup-manager cgroupfs --events-backend file \
-      --runtime-flag "root=$dir/runtime-root" "$@"
+      --network-config-dir "$dir/networks" --cgroup-manager cgroupfs --events-backend file "$@"
 }
 
 case $cmd in
@@ -34,7 +34,7 @@ setup)
   command -v podman >/dev/null || e2e_die "podman is not installed (apt-get install podman)"
   command -v conmon >/dev/null || e2e_die "conmon is not installed (apt-get install conmon)"
   [ $# -gt 0 ] || e2e_die "setup needs at least one runtime NAME=PATH"
-  mkdir -p "$dir/storage" "$dir/run" "$dir/tmp" "$dir/volumes" "$dir/networks" "$dir/runtime-root"
+  mkdir -p "$dir/storage" "$dir/run" "$dir/tmp" "$dir/volumes" "$dir/networks"
   names='"crun", "runc"' table=''
   for rt in "$@"; do
     names="$names, \"${rt%%=*}\""

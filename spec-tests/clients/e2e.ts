@@ -30,15 +30,17 @@ export interface Runtime {
   path: string;
   /** The name it is registered under in podman's and docker's configuration. */
   clientName: string;
+  /** Its state root when a client gives no --root (podman), as root. */
+  defaultRoot: string;
 }
 
 /** The runtimes to test with, in order; a missing reference runc is left out with a warning. */
 export function runtimes(): Runtime[] {
   const wanted = (process.env.TSRUN_E2E_RUNTIMES ?? 'tsrun,runc').split(',').map((s) => s.trim()).filter(Boolean);
   const all: Runtime[] = [
-    { name: 'tsrun', path: process.env.TSRUN_E2E_TSRUN ?? path.join(REPO, 'bin', 'tsrun'), clientName: 'tsrun' },
+    { name: 'tsrun', path: process.env.TSRUN_E2E_TSRUN ?? path.join(REPO, 'bin', 'tsrun'), clientName: 'tsrun', defaultRoot: '/run/tsrun' },
     // "runc" is taken by docker's built-in runtime (whatever runc is on its PATH)
-    { name: 'runc', path: process.env.TSRUN_E2E_RUNC ?? '/usr/sbin/runc', clientName: 'e2e-runc' },
+    { name: 'runc', path: process.env.TSRUN_E2E_RUNC ?? '/usr/sbin/runc', clientName: 'e2e-runc', defaultRoot: '/run/runc' },
   ];
   return all.filter((rt) => {
     if (!wanted.includes(rt.name)) return false;
@@ -356,4 +358,12 @@ export function pending(rt: Runtime, r: Result, what: string): boolean {
   const line = (r.stdout + r.stderr).split('\n').find((l) => NOT_IMPLEMENTED.test(l))?.trim();
   console.warn(`e2e PENDING: ${what} with ${rt.name}: ${line}`);
   return true;
+}
+
+/** "856.1kB", "1.2MiB", "0B": a size as podman (SI) and docker (binary) print it, in bytes. */
+export function parseSize(text: string): number {
+  const m = /^([\d.]+)\s*([kKMGT]?)(i?)B$/.exec(text.trim());
+  if (!m) return NaN;
+  const power = ' kMGT'.indexOf(m[2].toLowerCase() === 'k' ? 'k' : m[2] || ' ');
+  return Number(m[1]) * (m[3] ? 1024 : 1000) ** power;
 }

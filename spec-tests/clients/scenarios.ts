@@ -97,7 +97,7 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       return c;
     };
     const needBase = (): Container => {
-      if (!base) throw new Error('needs the detached container of "run detached", which failed');
+      if (!base) throw new Error('needs the container of "run detached", which failed or did not run');
       return base;
     };
 

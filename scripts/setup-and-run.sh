@@ -4,7 +4,7 @@
 #   sudo bash scripts/setup-and-run.sh
 #
 # Installs the Debian packages tsrun needs (busybox-static for the demo rootfs, a C/C++ tool chain
-# for node-gyp, and Node.js from Debian when there is no `node` and Debian's is new enough),
+# and libseccomp-dev for node-gyp, and Node.js from Debian when there is no `node` and Debian's is new enough),
 # installs the npm dependencies (which builds the native parts and dist/tsrun.js), builds a
 # busybox bundle in ./bundle and runs it with bin/tsrun. Safe to run again: it installs and
 # rebuilds only what is missing or out of date.
@@ -25,7 +25,7 @@ Debian 12 ships Node.js 18: install Node.js 20 (for example from https://nodejs.
 NodeSource packages), then run this script again."
 }
 
-packages=(busybox-static make g++ python3 ca-certificates)
+packages=(busybox-static make g++ python3 ca-certificates libseccomp-dev)
 updated=0
 if ! command -v node >/dev/null; then
   # Debian's nodejs only helps where it is new enough (Debian 13 has 20): check before installing.

@@ -136,7 +136,8 @@ static void wait_for_start(int fifo_fd, int proc_fd_dir) {
   int w = openat(proc_fd_dir, name, O_WRONLY | O_CLOEXEC);
   if (w < 0) die_errno("open exec fifo");
   if (write(w, "0", 1) != 1) die_errno("write exec fifo");
-  close(w);
+  /* w stays open (close-on-exec): `start` reads to EOF when it must run poststart hooks only
+   * once the container process is executed */
   close(fifo_fd);
   close(proc_fd_dir);
 }

@@ -165,10 +165,9 @@ describe('all six hooks on create, start, delete', () => {
   });
 });
 
-// Known bug: `start` returns (and runs poststart) as soon as the init has written to exec.fifo,
-// while the init still runs the startContainer hooks before exec; the runtime-spec puts poststart
-// after the process is executed. Remove .failing once start waits for the exec.
-test.failing('poststart runs after the container process has started (after the startContainer hooks)', () => {
+// The init runs startContainer hooks after exec.fifo is read; the runtime-spec puts poststart
+// after the process is executed, so `start` waits for the init's exec before running it.
+test('poststart runs after the container process has started (after the startContainer hooks)', () => {
   // a slow startContainer hook: poststart must still come after it
   const { bundleDir, out } = recordingBundle((s, hook) => {
     const start = hook('startContainer');

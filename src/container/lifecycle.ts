@@ -34,23 +34,42 @@ function releaseInit(store: StateStore, state: PersistedState): void {
   const fifo = path.join(store.containerDir(state.id), EXEC_FIFO);
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const buf = Buffer.alloc(1);
-    for (let waited = 0; ; waited++) {
-      let n = 0;
-      try {
-        n = fs.readSync(fd, buf, 0, 1, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      }
-      if (n === 1) break;
-      if (deriveStatus(store, state) === 'stopped') throw new TsrunError(`container "${state.id}" init exited before start`);
-      if (waited > 10000) throw new TsrunError(`container "${state.id}" did not respond to start`);
-      sleepMs(1);
-    }
+    waitForByte(fd, store, state);
+    // poststart hooks come after the process is executed: the init's end of the fifo closes
+    // at execve (after the startContainer hooks), which reads here as EOF
+    if (state.hooks?.poststart?.length) waitForEof(fd);
   } finally {
     fs.closeSync(fd);
   }
   fs.unlinkSync(fifo);
+}
+
+function readNonBlocking(fd: number, buf: Buffer): number | 'again' {
+  try {
+    return fs.readSync(fd, buf, 0, buf.length, null);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return 'again';
+    throw err;
+  }
+}
+
+function waitForByte(fd: number, store: StateStore, state: PersistedState): void {
+  const buf = Buffer.alloc(1);
+  for (let waited = 0; ; waited++) {
+    if (readNonBlocking(fd, buf) === 1) return;
+    if (deriveStatus(store, state) === 'stopped') throw new TsrunError(`container "${state.id}" init exited before start`);
+    if (waited > 10000) throw new TsrunError(`container "${state.id}" did not respond to start`);
+    sleepMs(1);
+  }
+}
+
+function waitForEof(fd: number): void {
+  const buf = Buffer.alloc(64);
+  for (;;) {
+    const n = readNonBlocking(fd, buf);
+    if (n === 0) return;
+    sleepMs(1);
+  }
 }
 
 function startLocked(store: StateStore, id: string): PersistedState {

@@ -46,6 +46,8 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
   const newUserNs = (ns.cloneFlags & CLONE.NEWUSER) !== 0;
   const mounts = spec.mounts ?? [];
   const devIsBind = mounts.some((m) => path.posix.normalize(m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
+  if (input.noPivot && !(ns.cloneFlags & CLONE.NEWNS))
+    throw new TsrunError('--no-pivot needs a new mount namespace (linux.namespaces has no "mount")');
   const propagation = linux?.rootfsPropagation;
   if (propagation !== undefined && !(propagation in ROOTFS_PROPAGATION))
     throw new TsrunError(`config.json: linux.rootfsPropagation: unknown propagation "${propagation}"`);

@@ -124,7 +124,8 @@ export interface MountContext {
 }
 
 function containerPath(dest: string): string {
-  return path.posix.normalize('/' + dest);
+  const p = path.posix.normalize('/' + dest);
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
 function cgroupSteps(m: Mount, dest: string, opts: ParsedOptions, ctx: MountContext, where: string): MountStep[] {

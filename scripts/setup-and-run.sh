@@ -49,7 +49,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
 command -v npm >/dev/null || die "npm is missing (it comes with Node.js 20; on Debian: apt-get install npm)"
 step "node $(node --version), npm $(npm --version)"
 
-artifacts=(build/Release/tsrun_native.node build/Release/tsrun-init dist/tsrun.js)
+artifacts=(build/Release/tsrun_native.node build/Release/tsrun_seccomp.node build/Release/tsrun-init dist/tsrun.js)
 need_ci=0
 [ -f node_modules/.package-lock.json ] || need_ci=1
 [ package-lock.json -nt node_modules/.package-lock.json ] && need_ci=1

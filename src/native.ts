@@ -36,7 +36,11 @@ export interface NativeBinding {
   connectUnix(path: string): number;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
-  /** linux.seccomp as BPF (native/addon/seccomp.cc); errors may carry ruleIndex or archIndex. */
+}
+
+/** native/addon/seccomp.cc: a module of its own, so only seccomp work loads libseccomp. */
+export interface SeccompBinding {
+  /** linux.seccomp as BPF; errors may carry ruleIndex or archIndex. */
   compileSeccomp(input: SeccompCompileInput): { bpf: Buffer; unknownSyscalls: string[] };
   seccompVersion(): { version: string; apiLevel: number };
   /** libseccomp's version and API level, which of `archs` it knows, the filter flags the kernel takes. */
@@ -44,6 +48,7 @@ export interface NativeBinding {
 }
 
 let binding: NativeBinding | undefined;
+let seccompBinding: SeccompBinding | undefined;
 
 /** Directory holding the built native artefacts (addon and init helper). */
 export function nativeBuildDir(): string {
@@ -60,4 +65,12 @@ export function native(): NativeBinding {
     binding = require(path.join(nativeBuildDir(), 'tsrun_native.node')) as NativeBinding;
   }
   return binding;
+}
+
+export function seccompNative(): SeccompBinding {
+  if (!seccompBinding) {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    seccompBinding = require(path.join(nativeBuildDir(), 'tsrun_seccomp.node')) as SeccompBinding;
+  }
+  return seccompBinding;
 }

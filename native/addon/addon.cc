@@ -23,7 +23,6 @@
 extern "C" {
 #include "../init/wire.h"
 }
-#include "seccomp.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -294,7 +293,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, CloseFd));
-  RegisterSeccomp(env, exports);
   return exports;
 }
 

@@ -1,5 +1,7 @@
 // Seccomp profiles to classic BPF, compiled in the parent with libseccomp. The init only installs
 // the bytes it is given, so it needs neither libseccomp nor any parsing after the start handshake.
+// A module of its own (tsrun_seccomp.node): commands that only need the main addon (start, kill,
+// delete take its flock) do not pay for loading libseccomp.
 #include <napi.h>
 
 #include <errno.h>
@@ -19,11 +21,15 @@
 #include <string>
 #include <vector>
 
-#include "seccomp.h"
 
 #ifndef SECCOMP_SET_MODE_FILTER
 #define SECCOMP_SET_MODE_FILTER 1
 #endif
+
+static std::string SeccompVersionString() {
+  const scmp_version* v = seccomp_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
 
 namespace {
 
@@ -339,11 +345,6 @@ static Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   return out;
 }
 
-std::string SeccompVersionString() {
-  const scmp_version* v = seccomp_version();
-  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
-}
-
 // seccompInfo(archNames) -> { version, apiLevel, archs: the names libseccomp resolves,
 //   flags: { name: kernel bit } for the flags this kernel takes }
 static Napi::Value SeccompInfo(const Napi::CallbackInfo& info) {
@@ -375,8 +376,11 @@ static Napi::Value SeccompVersion(const Napi::CallbackInfo& info) {
   return out;
 }
 
-void RegisterSeccomp(Napi::Env env, Napi::Object exports) {
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
   exports.Set("seccompInfo", Napi::Function::New(env, SeccompInfo));
+  return exports;
 }
+
+NODE_API_MODULE(tsrun_seccomp, Init)

@@ -5,7 +5,7 @@
  */
 import { TsrunError } from '../errors';
 import { logger } from '../log';
-import { native, nativeBuildDir } from '../native';
+import { native, nativeBuildDir, seccompNative } from '../native';
 import {
   capabilitiesForSeccomp,
   containerProcessState,
@@ -44,14 +44,14 @@ interface Compiled {
  * depends on: libseccomp's version and API level, the addon build, the architecture.
  */
 function compileCached(input: SeccompCompileInput, cacheDir: string | undefined): Compiled {
-  const n = native();
+  const n = seccompNative();
   if (!cacheDir) return n.compileSeccomp(input);
   const fs = require('fs') as typeof import('fs');
   const crypto = require('crypto') as typeof import('crypto');
   const path = require('path') as typeof import('path');
   let file: string | undefined;
   try {
-    const addon = fs.statSync(path.join(nativeBuildDir(), 'tsrun_native.node'), { bigint: true });
+    const addon = fs.statSync(path.join(nativeBuildDir(), 'tsrun_seccomp.node'), { bigint: true });
     const key = JSON.stringify([input, n.seccompVersion(), String(addon.mtimeNs), String(addon.size), process.arch], (_k, v) =>
       typeof v === 'bigint' ? v.toString() : v,
     );
@@ -87,7 +87,7 @@ export function seccompCacheDir(root: string): string {
  */
 export function compileSeccomp(profile: LinuxSeccomp | undefined, cacheDir?: string): CompiledSeccomp | undefined {
   if (!profile) return undefined;
-  const n = native();
+  const n = seccompNative();
   let compiled: Compiled;
   try {
     compiled = compileCached(seccompCompileInput(profile), cacheDir);

@@ -1,4 +1,4 @@
-import { native } from '../native';
+import { seccompNative as native } from '../native';
 import type { LinuxSeccomp } from '../spec/types';
 import {
   capabilitiesForSeccomp,

@@ -1,7 +1,7 @@
 // `tsrun features`: what this build implements, per the runtime-spec features document.
 // It must list only what is implemented; clients (containerd's shim) rely on it to decide what
 // they may put in config.json. Widen an entry here in the same change that implements it.
-import { native } from '../native';
+import { seccompNative } from '../native';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../plan/seccomp';
 import { VERSION } from '../version';
 import { CAPABILITY_NAMES, HOOK_NAMES, NAMESPACE_TYPES } from './known';
@@ -57,9 +57,9 @@ export const SUPPORTED_MOUNT_OPTIONS: readonly string[] = Object.freeze([
 
 /** Seccomp as this build, its libseccomp and the kernel support it; off when the addon is missing. */
 function seccompFeatures(): { seccomp: NonNullable<LinuxFeatures['seccomp']>; libseccompVersion?: string } {
-  let info: ReturnType<ReturnType<typeof native>['seccompInfo']>;
+  let info: ReturnType<ReturnType<typeof seccompNative>['seccompInfo']>;
   try {
-    info = native().seccompInfo(Object.values(SECCOMP_ARCHS));
+    info = seccompNative().seccompInfo(Object.values(SECCOMP_ARCHS));
   } catch {
     return { seccomp: { enabled: false } };
   }

@@ -29,4 +29,5 @@ fi
 echo "install-deps: apt-get install ${missing[*]}" >&2
 # a failed update (offline mirror) still leaves a usable package list behind
 apt-get update -q >&2 || true
-apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+# the lock timeout: test files run in parallel may install at the same time
+apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >&2

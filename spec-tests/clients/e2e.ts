@@ -143,7 +143,8 @@ export function ensurePackages(packages: string[], binaries: string[]): string |
   const missingBinaries = (): string[] => binaries.filter((b) => run('sh', ['-c', `command -v ${b}`]).status !== 0);
   if (missingBinaries().length === 0) return undefined;
   if (process.env.TSRUN_E2E_INSTALL !== '0') {
-    const r = run('bash', [path.join(SCRIPTS, 'install-deps.sh'), ...packages], { timeout: 600_000 });
+    // all of them at once: one apt-get run for the three client files
+    const r = run('bash', [path.join(SCRIPTS, 'install-deps.sh')], { timeout: 600_000 });
     if (r.status !== 0) return `installing ${packages.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`;
   }
   const still = missingBinaries();

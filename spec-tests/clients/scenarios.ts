@@ -266,6 +266,23 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
     );
 
     test(
+      "a process that cannot start: the client reports the runtime's error, nothing is left",
+      () => {
+        const name = `${unique()}-fail`;
+        const { result, id } = d.runForeground(rt, name, ['/no-such-binary'], {});
+        expect(result.status).not.toBe(0);
+        // runc's and tsrun's wording, read back by the shim / conmon from the --log JSON lines
+        expect(`${result.stdout}${result.stderr}`).toMatch(/no-such-binary.*no such file or directory/);
+        if (id) {
+          // docker and ctr keep the container record of a failed start; removing it must clean up
+          d.rm({ name, id, rt, init: { pid: 0, start: '' } }, true);
+          expectNoLeftovers(d, { id, rt });
+        }
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       'kill: SIGKILL ends the container (status 137), rm leaves nothing',
       () => {
         const c = start(`${unique()}-kill`, ['sleep', '1000']);

@@ -157,11 +157,14 @@ describe('syscalls newer than the profile', () => {
       },
     ],
   });
-  const probe = (args: string[], p: LinuxSeccomp) =>
-    box.run(addProbe(box.bundle((s) => {
+  // stdout, or the error when the container did not run
+  const probe = (args: string[], p: LinuxSeccomp) => {
+    const r = box.run(addProbe(box.bundle((s) => {
       withProfile(p)(s);
       s.process!.args = ['syscall-probe', ...args];
     })));
+    return { stdout: r.stdout || r.stderr };
+  };
 
   (onX86_64 ? test : test.skip)('get ENOSYS (a libc falls back), while known ones get the default errno', () => {
     // landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION): the kernel has it

@@ -111,6 +111,14 @@ static void enter_new_user_namespace(void) {
   if (setresuid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresuid(0) in the user namespace");
 }
 
+static void write_oom_score_adj(int32_t value) {
+  char buf[16];
+  int n = snprintf(buf, sizeof buf, "%d", value);
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, buf, (size_t)n) != n) die_errno("failed to set oom_score_adj to %d", value);
+  close(fd);
+}
+
 static void write_time_offsets(const char *offsets) {
   int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
   if (fd < 0) die_errno("open /proc/self/timens_offsets");
@@ -232,6 +240,9 @@ int main(int argc, char **argv) {
   if (plan.terminal && next_fd < m.nfds) console_sock = m.fds[next_fd++];
 
   if (plan.affinity_initial) process_set_affinity(plan.affinity_initial, plan.affinity_initial_len, "initial");
+  /* Before any user namespace: a negative value needs CAP_SYS_RESOURCE in the initial one.
+   * The container init inherits it from this stage. */
+  if (plan.has_oom_score_adj) write_oom_score_adj(plan.oom_score_adj);
   join_namespaces(&plan);
   if (plan.clone_flags & CLONE_NEWUSER) enter_new_user_namespace();
   uint32_t rest = plan.clone_flags & ~(uint32_t)CLONE_NEWUSER;

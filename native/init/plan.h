@@ -48,6 +48,7 @@ enum plan_tag {
   T_DEV_TMPFS_DEFAULTS = 56, /* u32: make /dev/ptmx, fd, stdio links */
   T_EXEC_MODE = 57,          /* u32: join an existing container, no rootfs work */
   T_SECCOMP_LISTENER = 58,   /* u32: a notify listener socket follows in the PLAN fds */
+  T_OOM_SCORE_ADJ = 59,      /* u32 (as int32) */
 
   T_NS_FLAG = 100,
   T_NS_PATH = 101,
@@ -160,6 +161,8 @@ struct init_plan {
   struct rlimit_step *rlimits;
   int nrlimits;
   int no_new_privs;
+  int has_oom_score_adj;
+  int32_t oom_score_adj;
   int has_personality;
   uint32_t personality;
   char *sched;

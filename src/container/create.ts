@@ -150,7 +150,6 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
         initPid = pid;
         state.pid = pid;
         state.pidStartTime = procStartTime(pid) ?? 0;
-        if (spec.process?.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
         store.write(o.id, state);
       },
       onRunHooks: () => {

@@ -142,7 +142,6 @@ function startProcess(state: PersistedState, o: ExecOptions, root: string): { pi
       },
       onPid: (pid) => {
         execPid = pid;
-        if (proc.oomScoreAdj !== undefined) fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(proc.oomScoreAdj));
       },
       onRunHooks: () => ({ createContainer: {}, startContainer: {}, seccompListener: listenerState(seccomp, containerState, execPid) }),
     });

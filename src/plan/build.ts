@@ -83,7 +83,7 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
 
 type ProcessFields = Pick<
   LaunchPlan,
-  'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids' | 'umask' | 'capabilities' | 'rlimits' | 'noNewPrivileges'
+  'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids' | 'umask' | 'capabilities' | 'rlimits' | 'noNewPrivileges' | 'oomScoreAdj'
   | 'scheduler' | 'ioPriority' | 'cpuAffinityInitial' | 'cpuAffinityFinal' | 'terminal' | 'consoleSize'
 >;
 
@@ -102,6 +102,7 @@ export function processPlan(proc: Process, extraEnv: readonly string[] = []): Pr
     capabilities: proc.capabilities ? capabilityMasks(proc.capabilities) : undefined,
     rlimits: rlimits(proc.rlimits),
     noNewPrivileges: proc.noNewPrivileges ?? false,
+    oomScoreAdj: proc.oomScoreAdj,
     scheduler: proc.scheduler ? schedAttr(proc.scheduler) : undefined,
     ioPriority: proc.ioPriority ? ioPriority(proc.ioPriority) : undefined,
     cpuAffinityInitial: proc.execCPUAffinity?.initial ? cpuMask(proc.execCPUAffinity.initial, 'process.execCPUAffinity.initial') : undefined,

@@ -86,6 +86,7 @@ export interface LaunchPlan {
   capabilities?: CapabilityMasks;
   rlimits: Rlimit[];
   noNewPrivileges: boolean;
+  oomScoreAdj?: number;
   personality?: number;
   scheduler?: Buffer; // struct sched_attr
   ioPriority?: number;

@@ -22,6 +22,7 @@ const char *process_find_executable(const struct init_plan *p);
 char **process_environment(const struct init_plan *p); /* env plus a default HOME */
 void process_make_cwd(const struct init_plan *p);
 void process_close_extra_fds(const struct init_plan *p);
+void process_set_exec_labels(const struct init_plan *p);
 void process_set_affinity(const char *mask, uint32_t len, const char *what);
 
 /* seccomp.c: the very last step before execve */

@@ -198,6 +198,8 @@ static void run_container_init(const struct init_plan *p, int fifo_fd, int conso
   if (fifo_fd >= 0) wait_for_start(fifo_fd, proc_fd_dir);
   if (p->nstart_hooks) hooks_run(p->start_container_hooks, p->nstart_hooks, "startContainer", start_state ? start_state : "{}");
   if (p->affinity_final) process_set_affinity(p->affinity_final, p->affinity_final_len, "final");
+  /* labels take effect at execve; written before seccomp, which may forbid the write */
+  process_set_exec_labels(p);
   if (p->seccomp) seccomp_install(p, seccomp_listener, listener_state);
   execve(exe, p->args, env);
   fprintf(stderr, "tsrun-init: exec %s: %s\n", exe, strerror(errno));

@@ -201,6 +201,8 @@ int plan_parse(const char *data, size_t len, struct init_plan *p, char *err, siz
         rl->type = (uint32_t)type;
         break;
       }
+      case T_APPARMOR: p->apparmor = tlv_str(&t); break;
+      case T_SELINUX_LABEL: p->selinux_label = tlv_str(&t); break;
       case T_OOM_SCORE_ADJ: p->has_oom_score_adj = 1; p->oom_score_adj = (int32_t)tlv_u32(&t); break;
       case T_NO_NEW_PRIVS: p->no_new_privs = (int)tlv_u32(&t); break;
       case T_PERSONALITY: p->has_personality = 1; p->personality = tlv_u32(&t); break;

@@ -49,6 +49,8 @@ enum plan_tag {
   T_EXEC_MODE = 57,          /* u32: join an existing container, no rootfs work */
   T_SECCOMP_LISTENER = 58,   /* u32: a notify listener socket follows in the PLAN fds */
   T_OOM_SCORE_ADJ = 59,      /* u32 (as int32) */
+  T_APPARMOR = 60,           /* str: AppArmor profile for the exec */
+  T_SELINUX_LABEL = 61,      /* str: SELinux label for the exec */
 
   T_NS_FLAG = 100,
   T_NS_PATH = 101,
@@ -162,6 +164,7 @@ struct init_plan {
   int nrlimits;
   int no_new_privs;
   int has_oom_score_adj;
+  char *apparmor, *selinux_label;
   int32_t oom_score_adj;
   int has_personality;
   uint32_t personality;

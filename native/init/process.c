@@ -275,3 +275,20 @@ void process_close_extra_fds(const struct init_plan *p) {
   }
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) die_errno("close_range");
 }
+
+static void write_attr(const char *path, const char *value, const char *what) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, value, strlen(value)) < 0) die_errno("set %s", what);
+  close(fd);
+}
+
+/* The parent checked that the host has the module; the kernel applies both at execve. */
+void process_set_exec_labels(const struct init_plan *p) {
+  char buf[4096];
+  if (p->apparmor) {
+    snprintf(buf, sizeof buf, "exec %s", p->apparmor);
+    write_attr(access("/proc/self/attr/apparmor/exec", F_OK) == 0 ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec", buf,
+               "AppArmor profile");
+  }
+  if (p->selinux_label) write_attr("/proc/self/attr/exec", p->selinux_label, "SELinux label");
+}

@@ -20,6 +20,7 @@ import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
 import { runHooks } from './hooks';
 import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
 import { killAndReap, launchInit } from './init-process';
+import { checkLsm } from './lsm';
 import { createLocked } from './lock';
 import { EXEC_FIFO, nowRfc3339Nano, procStartTime, StateStore, type PersistedState } from './state';
 import type { CreateOptions, GlobalOptions } from './options';
@@ -96,6 +97,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     cg.apply(resources && { ...resources, devices: deviceCgroupRules(resources.devices, spec.linux?.devices) });
     trace('exec.fifo, cgroup setup');
 
+    if (spec.process) checkLsm(spec.process);
     const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
     const extraEnv = listenFds > 0 ? [`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [];
     const needsCgroupMount = (spec.mounts ?? []).some((m) => m.type === 'cgroup');

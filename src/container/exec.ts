@@ -13,6 +13,7 @@ import type { LinuxSeccomp, NamespaceType, Process, State } from '../spec/types'
 import { parseJson, validateProcess } from '../spec/validate';
 import { cgroupManagerFromPaths } from '../cgroups/manager';
 import { launchInit } from './init-process';
+import { checkLsm } from './lsm';
 import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
 import { deriveStatus, StateStore, type PersistedState } from './state';
 import { relayTerminal } from './tty';
@@ -90,6 +91,8 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
   }
   if (o.additionalGids.length) p.user.additionalGids = o.additionalGids.map((g) => parseId(g, '--additional-gids'));
   if (o.noNewPrivs) p.noNewPrivileges = true;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
   if (o.caps.length) {
     const c = (p.capabilities ??= {});
     for (const cap of o.caps) {
@@ -105,12 +108,7 @@ export function execProcess(base: Process | undefined, o: ExecOptions): Process 
 
 function checkUnsupported(o: ExecOptions, p: Process): void {
   if (o.cgroup.length) throw new TsrunError('exec --cgroup: sub-cgroups are not supported yet');
-  const apparmor = o.apparmor ?? p.apparmorProfile;
-  if (apparmor && !fs.existsSync('/sys/kernel/security/apparmor'))
-    throw new TsrunError(`apparmor profile "${apparmor}" requested but AppArmor is not enabled on this host`);
-  const label = o.processLabel ?? p.selinuxLabel;
-  if (label && !fs.existsSync('/sys/fs/selinux/enforce'))
-    throw new TsrunError(`SELinux label "${label}" requested but SELinux is not enabled on this host`);
+  checkLsm(p);
 }
 
 function startProcess(state: PersistedState, o: ExecOptions, root: string): { pid: number; ptyMaster?: number } {

@@ -83,7 +83,7 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
 
 type ProcessFields = Pick<
   LaunchPlan,
-  'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids' | 'umask' | 'capabilities' | 'rlimits' | 'noNewPrivileges' | 'oomScoreAdj'
+  'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids' | 'umask' | 'capabilities' | 'rlimits' | 'noNewPrivileges' | 'oomScoreAdj' | 'apparmorProfile' | 'selinuxLabel'
   | 'scheduler' | 'ioPriority' | 'cpuAffinityInitial' | 'cpuAffinityFinal' | 'terminal' | 'consoleSize'
 >;
 
@@ -103,6 +103,8 @@ export function processPlan(proc: Process, extraEnv: readonly string[] = []): Pr
     rlimits: rlimits(proc.rlimits),
     noNewPrivileges: proc.noNewPrivileges ?? false,
     oomScoreAdj: proc.oomScoreAdj,
+    apparmorProfile: proc.apparmorProfile || undefined,
+    selinuxLabel: proc.selinuxLabel || undefined,
     scheduler: proc.scheduler ? schedAttr(proc.scheduler) : undefined,
     ioPriority: proc.ioPriority ? ioPriority(proc.ioPriority) : undefined,
     cpuAffinityInitial: proc.execCPUAffinity?.initial ? cpuMask(proc.execCPUAffinity.initial, 'process.execCPUAffinity.initial') : undefined,

@@ -87,6 +87,8 @@ export interface LaunchPlan {
   rlimits: Rlimit[];
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
   personality?: number;
   scheduler?: Buffer; // struct sched_attr
   ioPriority?: number;

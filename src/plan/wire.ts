@@ -13,7 +13,7 @@ export const T = {
   NO_NEW_PRIVS: 33, PERSONALITY: 34, SCHED: 35, IOPRIO: 36, CPU_AFFINITY_INITIAL: 37,
   CPU_AFFINITY_FINAL: 38, TERMINAL: 39, CONSOLE_ROWS: 40, CONSOLE_COLS: 41, EXEC_FIFO: 42,
   HOOK_CREATE_CONTAINER: 43, HOOK_START_CONTAINER: 44, NEW_KEYRING: 50, PRESERVE_FDS: 52,
-  SECCOMP: 53, OOM_SCORE_ADJ: 59, SECCOMP_FLAGS: 54, DEV_TMPFS_DEFAULTS: 56, EXEC_MODE: 57, SECCOMP_LISTENER: 58,
+  SECCOMP: 53, OOM_SCORE_ADJ: 59, APPARMOR: 60, SELINUX_LABEL: 61, SECCOMP_FLAGS: 54, DEV_TMPFS_DEFAULTS: 56, EXEC_MODE: 57, SECCOMP_LISTENER: 58,
   NS_FLAG: 100, NS_PATH: 101,
   M_SOURCE: 110, M_DEST: 111, M_TYPE: 112, M_FLAGS: 113, M_DATA: 114, M_PROPAGATION: 115,
   M_ATTR_SET: 116, M_ATTR_CLR: 117, M_BIND: 118, M_REMOUNT_FLAGS: 119, M_MKDIR_ONLY: 120,
@@ -117,6 +117,7 @@ export function encodePlan(p: LaunchPlan): Buffer {
   }
   for (const r of p.rlimits) w.nested(T.RLIMIT, (n) => n.bytes(T.R_TYPE, u32buf(r.type)).u64(T.R_SOFT, r.soft).u64(T.R_HARD, r.hard));
   w.u32(T.NO_NEW_PRIVS, p.noNewPrivileges);
+  w.str(T.APPARMOR, p.apparmorProfile).str(T.SELINUX_LABEL, p.selinuxLabel);
   if (p.oomScoreAdj !== undefined) w.bytes(T.OOM_SCORE_ADJ, u32buf(p.oomScoreAdj));
   if (p.personality !== undefined) w.bytes(T.PERSONALITY, u32buf(p.personality));
   if (p.scheduler) w.bytes(T.SCHED, p.scheduler);

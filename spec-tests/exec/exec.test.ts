@@ -76,13 +76,13 @@ test('--cap adds a capability to the container process settings', () => {
   expect(mask & (1n << 21n)).toBe(1n << 21n);
 });
 
-// ls runs as a child listing sh's fds (not its own), with no pipe of sh's open meanwhile
+// a background child inherits every fd the exec'd shell has (ls's and sh's own helpers aside)
 test('--preserve-fds passes extra fds, and no other fd leaks in', () => {
   const file = path.join(box.dir, 'extra.txt');
   fs.writeFileSync(file, 'extra-fd-content');
   const fd = fs.openSync(file, 'r');
   const leak = fs.openSync(file, 'r');
-  const r = spawnSync(process.execPath, [CLI, '--root', box.root, 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'cat <&3; echo; ls /proc/$$/fd >/tmp/fds; tr "\\n" " " </tmp/fds'], {
+  const r = spawnSync(process.execPath, [CLI, '--root', box.root, 'exec', '--preserve-fds', '1', id, 'sh', '-c', 'cat <&3; echo; sleep 2 & ls /proc/$!/fd | tr "\\n" " "'], {
     stdio: ['ignore', 'pipe', 'pipe', fd, leak],
     encoding: 'utf8',
     env: { ...process.env, NODE_EXTRA_CA_CERTS: '' },

@@ -9,6 +9,7 @@ import {
   IMAGE,
   inPty,
   removeTempDir,
+  tail,
   run,
   runtimes,
   script,
@@ -88,6 +89,7 @@ const driver: Driver = {
     return r;
   },
   kill: (c, signal) => ctr(['task', 'kill', '-s', `SIG${signal}`, c.name]),
+  diagnostics: () => `containerd.log:\n${tail(path.join(dir, 'containerd.log'))}`,
   rm(c, force) {
     if (force) ctr(['task', 'kill', '-a', '-s', 'SIGKILL', c.name]);
     // `task rm` exits with the task's exit status; what matters is that it is gone afterwards

@@ -12,6 +12,7 @@ import {
   inPty,
   parseSize,
   removeTempDir,
+  tail,
   run,
   runtimes,
   script,
@@ -99,6 +100,8 @@ const driver: Driver = {
   stop: (c, graceSeconds) => docker(['stop', '-t', String(graceSeconds), c.name]),
   kill: (c, signal) => docker(['kill', '-s', signal, c.name]),
   rm: (c, force) => docker(['rm', ...(force ? ['-f'] : []), c.name]),
+  diagnostics: () =>
+    `dockerd.log:\n${tail(path.join(dir, 'dockerd.log'))}\n\ncontainerd.log:\n${tail(path.join(containerdDir, 'containerd.log'))}`,
 };
 
 const rts = runtimes();

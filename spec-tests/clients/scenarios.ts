@@ -65,6 +65,8 @@ export interface Driver {
   stop(c: Container, graceSeconds: number): Result;
   kill(c: Container, signal: string): Result;
   rm(c: Container, force: boolean): Result;
+  /** The last lines of the daemons' logs, added to a failing scenario's message. */
+  diagnostics?(): string;
 }
 
 /** SIGTERM ends it at once with status 0 (a shell as pid 1 has no default TERM action). */
@@ -105,7 +107,24 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       for (const c of made) d.rm(c, true);
     });
 
-    test(
+    const scenario = (title: string, body: () => void): void => {
+      test(
+        title,
+        () => {
+          try {
+            body();
+          } catch (err) {
+            const logs = d.diagnostics?.();
+            if (logs && err instanceof Error) err.message += `\n\n${logs}`;
+            throw err;
+          }
+        },
+        TEST_TIMEOUT_MS,
+      );
+    };
+    const skipped = (title: string, _body: () => void): void => test.skip(`${title} (${d.client} has no such command)`, () => {});
+
+    scenario(
       'run detached: the container runs in its own namespaces and cgroup',
       () => {
         base = start(`${unique()}-base`, GRACEFUL);
@@ -120,10 +139,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(cgroups.every((p) => p.startsWith(`/${d.cgroupParent}/`))).toBe(true);
         expect(fs.existsSync(d.stateDir(rt, base.id))).toBe(true);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'exec: the process joins the container namespaces and cgroup, output and status come back',
       () => {
         const c = needBase();
@@ -140,10 +158,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(inside.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(initCgroup.map((l) => l.split(':').slice(0, 2).join(':')));
         expect(alive(c.init)).toBe(true);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'exec with a tty: a terminal, and an interactive shell answers typed commands',
       () => {
         const c = needBase();
@@ -154,10 +171,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(s.stdout).toContain('42-answer');
         expect(s.status).toBe(4);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'top/ps: the client lists the container processes',
       () => {
         const c = needBase();
@@ -167,10 +183,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(hostPids).toContain(c.init.pid);
         expect(hostPids.length).toBeGreaterThanOrEqual(2); // sh and its sleep
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'stats/metrics: memory in use and process count',
       () => {
         const c = needBase();
@@ -179,10 +194,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(s.memoryBytes).toBeGreaterThan(0);
         if (s.pids !== undefined) expect(s.pids).toBeGreaterThanOrEqual(2);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'pause and resume: the cgroup freezes and thaws, the client shows paused then running',
       () => {
         const c = needBase();
@@ -198,10 +212,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(freezerState(c.init.pid)).toBe('thawed');
         expectOk(d.exec(c, ['true']));
       },
-      TEST_TIMEOUT_MS,
     );
 
-    (d.updateMemory ? test : test.skip)(
+    (d.updateMemory ? scenario : skipped)(
       'update: a new memory limit reaches the cgroup',
       () => {
         const c = needBase();
@@ -211,10 +224,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expectOk(r);
         expect(memoryLimit(c.init.pid)).toBe(String(bytes));
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'stop: SIGTERM ends the container, which then shows stopped with status 0',
       () => {
         const c = needBase();
@@ -226,10 +238,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         if (info.exitCode !== undefined) expect(info.exitCode).toBe(0);
         expect(alive(c.init)).toBe(false);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'rm: nothing of the container is left (state directory, cgroups, processes, mounts)',
       () => {
         const c = needBase();
@@ -237,10 +248,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         made.delete(c);
         expectNoLeftovers(d, c);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'run with a tty: an interactive shell on a terminal; its exit status comes back',
       () => {
         const name = `${unique()}-tty`;
@@ -250,10 +260,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(result.status).toBe(3);
         if (id) expectNoLeftovers(d, { id, rt });
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'run in the foreground: output, error output and exit status',
       () => {
         const name = `${unique()}-fg`;
@@ -262,10 +271,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         expect(result.status).toBe(5);
         if (id) expectNoLeftovers(d, { id, rt });
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       "a process that cannot start: the client reports the runtime's error, nothing is left",
       () => {
         const name = `${unique()}-fail`;
@@ -279,10 +287,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
           expectNoLeftovers(d, { id, rt });
         }
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'kill: SIGKILL ends the container (status 137), rm leaves nothing',
       () => {
         const c = start(`${unique()}-kill`, ['sleep', '1000']);
@@ -297,10 +304,9 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         made.delete(c);
         expectNoLeftovers(d, c);
       },
-      TEST_TIMEOUT_MS,
     );
 
-    test(
+    scenario(
       'rm --force of a running container leaves nothing',
       () => {
         const c = start(`${unique()}-force`, ['sleep', '1000']);
@@ -310,7 +316,6 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         made.delete(c);
         expectNoLeftovers(d, c);
       },
-      TEST_TIMEOUT_MS,
     );
   });
 }

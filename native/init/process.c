@@ -62,19 +62,7 @@ void process_setup_terminal(const struct init_plan *p, int console_sock) {
   if (fchown(slave, p->uid, (gid_t)-1) < 0 && errno != EPERM && errno != EINVAL) die_errno("chown pty");
   if (console_sock >= 0) {
     static const char payload[] = "/dev/ptmx";
-    struct iovec iov = {.iov_base = (void *)payload, .iov_len = sizeof payload - 1};
-    union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (sendmsg(console_sock, &mh, MSG_NOSIGNAL) < 0) die_errno("send pty master to the console socket");
+    if (send_with_fd(console_sock, payload, sizeof payload - 1, master) < 0) die_errno("send pty master to the console socket");
   } else if (wire_send(g_sock, MSG_PTY_MASTER, NULL, 0, &master, 1) < 0) {
     die_errno("send pty master to tsrun");
   }

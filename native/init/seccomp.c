@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "wire.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -18,22 +19,7 @@
 
 /* runtime-spec's message shape: the state JSON as the payload, the notify fd as SCM_RIGHTS. */
 static void send_to_listener(int sock, int notify_fd, const char *state_json) {
-  struct iovec iov = {.iov_base = (void *)state_json, .iov_len = strlen(state_json)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) die_errno("send the seccomp notify fd to the listener");
+  if (send_with_fd(sock, state_json, strlen(state_json), notify_fd) < 0) die_errno("send the seccomp notify fd to the listener");
 }
 
 void seccomp_install(const struct init_plan *p, int listener_sock, const char *listener_state) {

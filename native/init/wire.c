@@ -71,6 +71,25 @@ int wire_send(int sock, uint32_t type, const void *data, uint32_t len, const int
   return write_all(sock, (const char *)data + (done - sizeof hdr), sizeof hdr + len - done);
 }
 
+int send_with_fd(int sock, const void *data, size_t len, int fd) {
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t n;
+  do n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}
+
 int wire_recv(int sock, struct msg *m) {
   uint32_t hdr[2];
   struct iovec iov = {.iov_base = hdr, .iov_len = sizeof hdr};

@@ -33,6 +33,10 @@ struct msg {
   int nfds;
 };
 
+/* One raw message (no frame header): `len` bytes with exactly one fd attached, as the console
+ * socket and seccomp listener protocols expect. */
+int send_with_fd(int sock, const void *data, size_t len, int fd);
+
 int wire_send(int sock, uint32_t type, const void *data, uint32_t len, const int *fds, int nfds);
 /* Returns 0 on success, -1 on error or EOF (errno 0 on EOF). */
 int wire_recv(int sock, struct msg *m);

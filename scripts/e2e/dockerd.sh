@@ -4,7 +4,8 @@
 #
 #   scripts/e2e/dockerd.sh start DIR CONTAINERD_SOCK [RUNTIME...]
 #       RUNTIME is NAME=PATH (registered in DIR/daemon.json "runtimes", as an administrator
-#       would) or --add-runtime NAME=PATH (the command-line form). Socket DIR/docker.sock,
+#       would) or --add-runtime NAME=PATH (the command-line form); --default-runtime NAME sets
+#       daemon.json "default-runtime" (docker info then shows that one's --version). Socket DIR/docker.sock,
 #       data DIR/data, exec root DIR/exec, pid DIR/docker.pid, log DIR/dockerd.log;
 #       cgroup parent /$(basename DIR); no bridge, no iptables. Prints the socket.
 #   scripts/e2e/dockerd.sh stop DIR
@@ -29,15 +30,16 @@ start)
   containerd_sock=${1:-}
   [ -S "$containerd_sock" ] || e2e_die "no containerd socket at '$containerd_sock'"
   shift
-  flags=() json=''
+  flags=() json='' default=''
   while [ $# -gt 0 ]; do
     case $1 in
       --add-runtime) flags+=(--add-runtime "$2"); shift 2 ;;
+      --default-runtime) default="\"default-runtime\": \"$2\", "; shift 2 ;;
       *=*) json="$json${json:+, }\"${1%%=*}\": { \"path\": \"${1#*=}\" }"; shift ;;
       *) e2e_die "bad runtime '$1' (NAME=PATH or --add-runtime NAME=PATH)" ;;
     esac
   done
-  echo "{ \"runtimes\": { $json } }" >"$dir/daemon.json"
+  echo "{ $default\"runtimes\": { $json } }" >"$dir/daemon.json"
   mkdir -p "$dir/data" "$dir/exec"
   setsid dockerd --config-file "$dir/daemon.json" --data-root "$dir/data" --exec-root "$dir/exec" \
     --pidfile "$dir/docker.pid" -H "unix://$sock" --containerd "$containerd_sock" \

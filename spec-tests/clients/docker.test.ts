@@ -113,7 +113,10 @@ if (!skipReason) {
 }
 if (!skipReason) {
   // tsrun as an administrator would register it (daemon.json), the reference on the command line
-  const registrations = rts.flatMap((rt) => (rt.name === 'tsrun' ? [`${rt.clientName}=${rt.path}`] : ['--add-runtime', `${rt.clientName}=${rt.path}`]));
+  // and tsrun the default, so that `docker info` shows what it parses from `tsrun --version`
+  const registrations = rts.flatMap((rt) =>
+    rt.name === 'tsrun' ? [`${rt.clientName}=${rt.path}`, '--default-runtime', rt.clientName] : ['--add-runtime', `${rt.clientName}=${rt.path}`],
+  );
   const r = script('dockerd.sh', ['start', dir, path.join(containerdDir, 'containerd.sock'), ...registrations]);
   if (r.status !== 0) skipReason = `dockerd did not start: ${r.stderr.trim()}`;
 }
@@ -139,5 +142,15 @@ if (skipReason) {
     expect(r.status).toBe(0);
     const listed = JSON.parse(r.stdout);
     for (const rt of rts) expect(listed[rt.clientName]?.path).toBe(rt.path);
+  });
+
+  const tsrun = rts.find((rt) => rt.name === 'tsrun');
+  (tsrun ? test : test.skip)("docker info reads the default runtime's commit from tsrun --version", () => {
+    const version = run(tsrun!.path, ['--version']);
+    expect(version.status).toBe(0);
+    const commit = /^commit: (\S+)$/m.exec(version.stdout)?.[1];
+    expect(commit).toBeTruthy();
+    const info = docker(['info', '--format', '{{.DefaultRuntime}} {{.RuncCommit.ID}}']);
+    expect(info.stdout.trim()).toBe(`${tsrun!.clientName} ${commit}`);
   });
 }

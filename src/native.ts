@@ -36,6 +36,13 @@ export interface NativeBinding {
   connectUnix(path: string): number;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
+  /**
+   * Load a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn bytes) and attach it to the
+   * cgroup v2 directory in place of the device programs attached there; returns how many it replaced.
+   */
+  attachDeviceFilter(cgroupDir: string, insns: Buffer, license: string): number;
+  /** Ids of the device programs attached directly to the cgroup v2 directory. */
+  deviceFilterIds(cgroupDir: string): number[];
 }
 
 /** native/addon/seccomp.cc: a module of its own, so only seccomp work loads libseccomp. */

@@ -281,6 +281,10 @@ static Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// native/addon/bpf.cc
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
+Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
@@ -293,6 +297,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("close", Napi::Function::New(env, CloseFd));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("deviceFilterIds", Napi::Function::New(env, DeviceFilterIds));
   return exports;
 }
 

@@ -4,10 +4,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { TsrunError } from '../errors';
+import { TsrunError, wrapError } from '../errors';
+import { native } from '../native';
 import type {
   LinuxBlockIO,
   LinuxCPU,
+  LinuxDeviceCgroup,
   LinuxHugepageLimit,
   LinuxMemory,
   LinuxRdma,
@@ -25,6 +27,7 @@ import {
   waitFor,
   writeCgroupFile,
 } from './files';
+import { DEVICE_FILTER_LICENSE, deviceFilter } from './device-filter';
 import { checkHugePageSizes, type PendingWrite } from './host';
 import type { CgroupManager, OomStatus } from './manager';
 import { CGROUP_ROOT } from './mode';
@@ -78,7 +81,7 @@ export class V2CgroupManager implements CgroupManager {
   apply(r: LinuxResources | undefined): void {
     if (!r) return;
     // Refuse what cannot be done before writing anything, so nothing is half-applied.
-    if (hasSettings(r.devices)) throw notSupported('devices', 'cgroup v2 needs an eBPF device filter');
+    const deviceProgram = hasSettings(r.devices) ? deviceFilter(r.devices!) : undefined;
     if (hasSettings(r.network)) throw new TsrunError('linux.resources.network needs net_cls/net_prio, which cgroup v2 does not have');
     if (r.memory) checkMemoryOnV2(r.memory);
     if (r.cpu && (r.cpu.realtimePeriod || r.cpu.realtimeRuntime)) {
@@ -90,6 +93,7 @@ export class V2CgroupManager implements CgroupManager {
         throw new TsrunError(`invalid linux.resources.unified key ${JSON.stringify(file)}`);
       }
     }
+    if (deviceProgram) attachDeviceProgram(this.dir, deviceProgram, r.devices!);
     const io = hasSettings(r.blockIO) ? this.ioWrites(r.blockIO!) : [];
     const hugetlb = hasSettings(r.hugepageLimits) ? this.hugetlbWrites(r.hugepageLimits!) : [];
     const rdma = hasSettings(r.rdma) ? this.rdmaWrites(r.rdma!) : [];
@@ -308,6 +312,28 @@ export class V2CgroupManager implements CgroupManager {
     }, EMPTY_TIMEOUT_MS);
     if (!empty) throw new TsrunError(`processes still in cgroup after SIGKILL: ${this.pids().join(' ')}`);
     removeCgroupTree(this.dir);
+  }
+}
+
+/**
+ * The device rules as an eBPF program on the cgroup, replacing the one there before. As runc
+ * does, a failure is tolerated only where it cannot widen access: inside a user namespace
+ * (where bpf() is refused and device nodes cannot be made) or when every rule allows all.
+ */
+function attachDeviceProgram(dir: string, program: Buffer, rules: readonly LinuxDeviceCgroup[]): void {
+  try {
+    native().attachDeviceFilter(dir, program, DEVICE_FILTER_LICENSE);
+  } catch (err) {
+    const allowsAll = (d: LinuxDeviceCgroup) => d.allow && ['r', 'w', 'm'].every((a) => (d.access ?? 'rwm').includes(a));
+    if (!inUserNamespace() && !rules.every(allowsAll)) throw wrapError('linux.resources.devices', err);
+  }
+}
+
+function inUserNamespace(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return false;
   }
 }
 

@@ -8,7 +8,7 @@ import {
   ensurePackages,
   IMAGE,
   inPty,
-  removeTempDir,
+  cleanup,
   tail,
   run,
   runtimes,
@@ -109,10 +109,8 @@ if (!skipReason) {
   if (r.status !== 0) skipReason = `ctr images import failed: ${r.stderr.trim()}`;
 }
 
-afterAll(() => {
-  script('containerd.sh', ['stop', dir]);
-  removeTempDir(dir, cgroupParent);
-});
+// the cgroup parent is the directory's name, which cleanup sweeps
+afterAll(() => cleanup(dir));
 
 if (skipReason) {
   console.warn(`e2e: containerd scenarios skipped: ${skipReason}`);

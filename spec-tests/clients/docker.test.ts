@@ -11,7 +11,7 @@ import {
   IMAGE,
   inPty,
   parseSize,
-  removeTempDir,
+  cleanup,
   tail,
   run,
   runtimes,
@@ -125,11 +125,8 @@ if (!skipReason) {
   if (r.status !== 0) skipReason = `docker load failed: ${r.stderr.trim()}`;
 }
 
-afterAll(() => {
-  script('dockerd.sh', ['stop', dir]);
-  script('containerd.sh', ['stop', containerdDir]);
-  removeTempDir(dir, cgroupParent);
-});
+// the cgroup parent is the directory's name, which cleanup sweeps
+afterAll(() => cleanup(dir));
 
 if (skipReason) {
   console.warn(`e2e: docker scenarios skipped: ${skipReason}`);

@@ -132,9 +132,42 @@ export function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 10
   }
 }
 
-/** A temporary directory for one client's daemons; names start with tsrun-e2e- (the scripts check). */
+/**
+ * A temporary directory for one client's daemons; names start with tsrun-e2e- (the scripts
+ * check). It records this process as its owner; directories of earlier runs whose owner is gone
+ * (a run killed before its cleanup) are cleaned up first: their daemons stopped, containers
+ * killed, cgroups and mounts removed.
+ */
 export function tempDir(client: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `tsrun-e2e-${client}-`));
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith(`tsrun-e2e-${client}-`)) continue;
+    const stale = path.join(os.tmpdir(), name);
+    let owner: HostProcess | undefined;
+    try {
+      const [pid, start] = fs.readFileSync(path.join(stale, 'owner'), 'utf8').trim().split(' ');
+      owner = { pid: Number(pid), start };
+    } catch {
+      continue; // not made by tempDir, or still being set up
+    }
+    if (!alive(owner)) {
+      console.warn(`e2e: cleaning up ${stale}, left by an earlier run (pid ${owner.pid})`);
+      cleanup(stale);
+    }
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tsrun-e2e-${client}-`));
+  fs.writeFileSync(path.join(dir, 'owner'), `${process.pid} ${startTime(process.pid)}\n`);
+  return dir;
+}
+
+/**
+ * Stops what was started under a tempDir (podman, dockerd, containerd, in that order), kills
+ * what is left in the cgroup named after it, unmounts and removes it (scripts/e2e/cleanup.sh).
+ * TSRUN_E2E_KEEP=1 keeps the files (daemon logs).
+ */
+export function cleanup(dir: string): void {
+  const r = run('bash', [path.join(SCRIPTS, 'cleanup.sh'), dir], { timeout: 180_000 });
+  if (r.status !== 0) console.warn(`e2e: cleanup of ${dir} failed: ${r.stderr}`);
+  else if (r.stderr.trim()) console.warn(r.stderr.trim());
 }
 
 /**
@@ -167,21 +200,6 @@ export function busyboxImage(dir: string): { image: string; rootfs: string } {
 /** Runs one of scripts/e2e/*.sh. */
 export function script(name: string, args: string[], timeout = 120_000): Result {
   return run('bash', [path.join(SCRIPTS, name), ...args], { timeout });
-}
-
-/** Removes a temporary directory made by tempDir (unmounting what is below it), unless TSRUN_E2E_KEEP=1. */
-export function removeTempDir(dir: string, cgroupParent?: string): void {
-  const lib = path.join(SCRIPTS, 'lib.sh');
-  const cmds = [`. ${shellQuote(lib)}`];
-  if (cgroupParent) cmds.push(`e2e_cgroup_sweep ${shellQuote(cgroupParent)}`);
-  if (process.env.TSRUN_E2E_KEEP === '1') {
-    console.warn(`e2e: kept ${dir}`);
-    cmds.push(`e2e_umount_under ${shellQuote(dir)}`);
-  } else {
-    cmds.push(`e2e_remove_dir ${shellQuote(dir)}`);
-  }
-  const r = run('bash', ['-c', cmds.join('\n')]);
-  if (r.status !== 0) console.warn(`e2e: cleanup of ${dir}: ${r.stderr}`);
 }
 
 /** The last lines of a daemon's log, to explain a failure. */

@@ -11,7 +11,7 @@ import {
   IMAGE,
   inPty,
   parseSize,
-  removeTempDir,
+  cleanup,
   run,
   runtimes,
   script,
@@ -103,10 +103,8 @@ if (!skipReason) {
   if (r.status !== 0) skipReason = `podman load failed: ${r.stderr.trim()}`;
 }
 
-afterAll(() => {
-  script('podman.sh', ['stop', dir]);
-  removeTempDir(dir, cgroupParent);
-});
+// the cgroup parent is the directory's name, which cleanup sweeps
+afterAll(() => cleanup(dir));
 
 if (skipReason) {
   console.warn(`e2e: podman scenarios skipped: ${skipReason}`);

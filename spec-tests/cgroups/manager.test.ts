@@ -103,8 +103,13 @@ describe(`cgroup manager (${mode} host)`, () => {
       expect(read(dirOf(mgr, 'cpuset'), 'cpuset.mems')).toBe('0');
     });
 
-    test('apply rejects what is not implemented yet, by name', () => {
-      expect(() => mgr.apply({ blockIO: { weight: 100 } })).toThrow('not supported yet: linux.resources.blockIO');
+    test('apply names what the host cannot honour, before writing anything', () => {
+      if (isV2) {
+        expect(() => mgr.apply({ pids: { limit: 3 }, blockIO: { leafWeight: 100 } })).toThrow('leaf weights need cgroup v1');
+      } else {
+        expect(() => mgr.apply({ pids: { limit: 3 }, network: { classID: 1 } })).toThrow('linux.resources.network.classID needs the net_cls cgroup controller');
+      }
+      expect(read(dirOf(mgr, 'pids'), 'pids.max')).toBe('20');
     });
 
     test('addProcess moves a process into every hierarchy', () => {

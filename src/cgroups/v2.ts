@@ -93,10 +93,10 @@ export class V2CgroupManager implements CgroupManager {
         throw new TsrunError(`invalid linux.resources.unified key ${JSON.stringify(file)}`);
       }
     }
-    if (deviceProgram) attachDeviceProgram(this.dir, deviceProgram, r.devices!);
     const io = hasSettings(r.blockIO) ? this.ioWrites(r.blockIO!) : [];
     const hugetlb = hasSettings(r.hugepageLimits) ? this.hugetlbWrites(r.hugepageLimits!) : [];
     const rdma = hasSettings(r.rdma) ? this.rdmaWrites(r.rdma!) : [];
+    if (deviceProgram) attachDeviceProgram(this.dir, deviceProgram, r.devices!);
     if (r.pids && r.pids.limit !== undefined) writeCgroupFile(this.dir, 'pids.max', pidsMax(r.pids.limit));
     if (r.memory) this.applyMemory(r.memory);
     for (const [dir, file, value] of [...io, ...hugetlb, ...rdma]) writeCgroupFile(dir, file, value);

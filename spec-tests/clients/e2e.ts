@@ -365,22 +365,6 @@ export function leftovers(c: { id: string; stateDir: string; cgroupParent: strin
   }
 }
 
-// ---- scenarios that wait for tsrun commands still being written -----------------------------
-
-const NOT_IMPLEMENTED = /is not implemented yet/;
-
-/**
- * True (and a warning) when tsrun answered "<command> is not implemented yet": the scenario is
- * reported as pending instead of failing, and starts checking once the command exists. Never
- * true for runc.
- */
-export function pending(rt: Runtime, r: Result, what: string): boolean {
-  if (rt.name === 'runc' || !NOT_IMPLEMENTED.test(r.stdout + r.stderr)) return false;
-  const line = (r.stdout + r.stderr).split('\n').find((l) => NOT_IMPLEMENTED.test(l))?.trim();
-  console.warn(`e2e PENDING: ${what} with ${rt.name}: ${line}`);
-  return true;
-}
-
 /** "856.1kB", "1.2MiB", "0B": a size as podman (SI) and docker (binary) print it, in bytes. */
 export function parseSize(text: string): number {
   const m = /^([\d.]+)\s*([kKMGT]?)(i?)B$/.exec(text.trim());

@@ -15,7 +15,6 @@ import {
   memoryLimit,
   namespacesOf,
   NAMESPACES,
-  pending,
   TEST_TIMEOUT_MS,
   waitFor,
   type HostProcess,
@@ -151,11 +150,15 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         const lines = r.stdout.trim().split('\n');
         const ns = namespacesOf(c.init.pid);
         expect(lines.slice(0, NAMESPACES.length)).toEqual(NAMESPACES.map((n) => ns[n]));
-        // inside a cgroup namespace the paths are relative to the container's cgroup; the
-        // controllers still have to match the init's, line for line
         const initCgroup = fs.readFileSync(`/proc/${c.init.pid}/cgroup`, 'utf8').trim().split('\n');
         const inside = lines.slice(NAMESPACES.length);
-        expect(inside.map((l) => l.split(':').slice(0, 2).join(':'))).toEqual(initCgroup.map((l) => l.split(':').slice(0, 2).join(':')));
+        if (ns.cgroup === namespacesOf(process.pid).cgroup) {
+          expect(inside).toEqual(initCgroup);
+        } else {
+          // in a cgroup namespace paths are relative to its root: the controllers must match
+          const controllers = (l: string): string => l.split(':').slice(0, 2).join(':');
+          expect(inside.map(controllers)).toEqual(initCgroup.map(controllers));
+        }
         expect(alive(c.init)).toBe(true);
       },
     );
@@ -164,7 +167,7 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       'exec with a tty: a terminal, and an interactive shell answers typed commands',
       () => {
         const c = needBase();
-        const t = d.exec(c, ['sh', '-c', 'tty; echo cols=$COLUMNS'], { tty: true });
+        const t = d.exec(c, ['tty'], { tty: true });
         expectOk(t);
         expect(t.stdout).toMatch(/^\/dev\/pts\/\d+$/m);
         const s = d.exec(c, ['sh'], { tty: true, input: 'echo $((6*7))-answer\nexit 4\n' });
@@ -178,7 +181,6 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       () => {
         const c = needBase();
         const { result, hostPids } = d.ps(c);
-        if (pending(rt, result, 'ps')) return;
         expectOk(result);
         expect(hostPids).toContain(c.init.pid);
         expect(hostPids.length).toBeGreaterThanOrEqual(2); // sh and its sleep
@@ -201,12 +203,10 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       () => {
         const c = needBase();
         const p = d.pause(c);
-        if (pending(rt, p, 'pause')) return;
         expectOk(p);
         expect(d.inspect(c).status).toBe('paused');
         expect(freezerState(c.init.pid)).toBe('frozen');
         const r = d.resume(c);
-        if (pending(rt, r, 'resume')) return;
         expectOk(r);
         expect(d.inspect(c).status).toBe('running');
         expect(freezerState(c.init.pid)).toBe('thawed');
@@ -220,7 +220,6 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
         const c = needBase();
         const bytes = 96 * 1024 * 1024;
         const r = d.updateMemory!(c, bytes);
-        if (pending(rt, r, 'update')) return;
         expectOk(r);
         expect(memoryLimit(c.init.pid)).toBe(String(bytes));
       },

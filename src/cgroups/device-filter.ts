@@ -58,7 +58,8 @@ function accessText(bits: number): string {
   return `${bits & DEVCG_ACC_READ ? 'r' : ''}${bits & DEVCG_ACC_WRITE ? 'w' : ''}${bits & DEVCG_ACC_MKNOD ? 'm' : ''}`;
 }
 
-function describe(e: DeviceException): string {
+/** An exception as v1's devices.allow/devices.deny take it: "c 1:3 rw", "*" for any number. */
+export function exceptionLine(e: DeviceException): string {
   const num = (n: number) => (n === ANY ? '*' : String(n));
   return `${e.type} ${num(e.major)}:${num(e.minor)} ${accessText(e.access)}`;
 }
@@ -101,7 +102,7 @@ export function devicePolicy(rules: readonly LinuxDeviceCgroup[]): DevicePolicy 
       if (!wildcard || (wMajor === major && wMinor === minor) || (wildcard.access & access) === 0) continue;
       const verb = rule.allow ? 'allow' : 'deny';
       throw new TsrunError(
-        `device cgroup rule "${verb} ${describe({ type, major, minor, access })}" cannot take access away from part of the wildcard rule "${describe(wildcard)}"`,
+        `device cgroup rule "${verb} ${exceptionLine({ type, major, minor, access })}" cannot take access away from part of the wildcard rule "${exceptionLine(wildcard)}"`,
       );
     }
     if (!existing) continue;

@@ -28,7 +28,8 @@ import {
 } from './files';
 import { checkHugePageSizes, type PendingWrite } from './host';
 import type { CgroupManager, OomStatus } from './manager';
-import { deviceRuleLine, deviceValueLine, hasSettings, pidsMax, rdmaLine } from './resources';
+import { devicePolicy, exceptionLine } from './device-filter';
+import { deviceValueLine, hasSettings, pidsMax, rdmaLine } from './resources';
 import { v1Stats, type ContainerStats } from './stats';
 
 const FREEZE_TIMEOUT_MS = 5000;
@@ -167,9 +168,12 @@ export class V1CgroupManager implements CgroupManager {
 
   private applyDevices(r: LinuxResources): void {
     const dir = this.controllerDir('devices', 'devices');
-    for (const rule of r.devices ?? []) {
-      writeCgroupFile(dir, rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleLine(rule));
-    }
+    // What the rules leave starting from deny-all (as runc does, and as the v2 program does),
+    // written as a reset and its exceptions; a rule v1 would silently ignore is refused.
+    const policy = devicePolicy(r.devices ?? []);
+    const [reset, exception] = policy.defaultAllow ? ['devices.allow', 'devices.deny'] : ['devices.deny', 'devices.allow'];
+    writeCgroupFile(dir, reset, 'a *:* rwm');
+    for (const e of policy.exceptions) writeCgroupFile(dir, exception, exceptionLine(e));
   }
 
   private applyMemory(m: LinuxMemory): void {

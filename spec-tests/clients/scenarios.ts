@@ -167,10 +167,12 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       'exec with a tty: a terminal, and an interactive shell answers typed commands',
       () => {
         const c = needBase();
-        const t = d.exec(c, ['tty'], { tty: true });
+        // the pause before exiting: ctr can lose the output of a tty process that is gone before
+        // its post-start resize (seen with runc, the faster one)
+        const t = d.exec(c, ['sh', '-c', 'tty; sleep 0.5'], { tty: true });
         expectOk(t);
         expect(t.stdout).toMatch(/^\/dev\/pts\/\d+$/m);
-        const s = d.exec(c, ['sh'], { tty: true, input: 'echo $((6*7))-answer\nexit 4\n' });
+        const s = d.exec(c, ['sh'], { tty: true, input: 'echo $((6*7))-answer\nsleep 0.5\nexit 4\n' });
         expect(s.stdout).toContain('42-answer');
         expect(s.status).toBe(4);
       },
@@ -253,7 +255,7 @@ export function defineScenarios(d: Driver, runtimes: Runtime[], unique: () => st
       'run with a tty: an interactive shell on a terminal; its exit status comes back',
       () => {
         const name = `${unique()}-tty`;
-        const { result, id } = d.runForeground(rt, name, ['sh'], { tty: true, input: 'tty\necho $((6*7))-answer\nexit 3\n' });
+        const { result, id } = d.runForeground(rt, name, ['sh'], { tty: true, input: 'tty\necho $((6*7))-answer\nsleep 0.5\nexit 3\n' });
         expect(result.stdout).toMatch(/^\/dev\/pts\/\d+$/m);
         expect(result.stdout).toContain('42-answer');
         expect(result.status).toBe(3);

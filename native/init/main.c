@@ -77,6 +77,12 @@ static const char *ns_name(uint32_t flag) {
   return "?";
 }
 
+/* Become the user namespace's root where it is mapped; an unmapped 0 keeps the creator's ids. */
+static void become_namespace_root(void) {
+  if (setresgid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresgid(0) in the user namespace");
+  if (setresuid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresuid(0) in the user namespace");
+}
+
 /* Join namespaces given by path. Files are opened first, while the host view is intact; the user
  * namespace is entered first so that the others are joined with its privileges. */
 static void join_namespaces(const struct init_plan *p) {
@@ -92,6 +98,9 @@ static void join_namespaces(const struct init_plan *p) {
       if (setns(fds[i], (int)p->joins[i].flag) < 0)
         die_errno("join %s namespace %s", ns_name(p->joins[i].flag), p->joins[i].path);
       close(fds[i]);
+      /* as after creating one: the host's root is unmapped there, and files it made would fail
+       * with EOVERFLOW */
+      if (is_user) become_namespace_root();
     }
   }
 }
@@ -106,9 +115,7 @@ static void enter_new_user_namespace(void) {
   expect(MSG_MAPS_DONE, &m);
   free(m.data);
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_errno("prctl(PR_SET_DUMPABLE)");
-  /* Become the namespace's root where it is mapped; an unmapped 0 keeps the creator's ids. */
-  if (setresgid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresgid(0) in the user namespace");
-  if (setresuid(0, 0, 0) < 0 && errno != EINVAL) die_errno("setresuid(0) in the user namespace");
+  become_namespace_root();
 }
 
 static void write_oom_score_adj(int32_t value) {

@@ -5,7 +5,7 @@ import { TsrunError } from '../errors';
 import { CLONE, MS } from './linux';
 import { mountSteps, type CgroupMountSource } from './mounts';
 import { deviceNodes } from './devices';
-import { namespacePlan, createsNamespace } from './namespaces';
+import { namespacePlan, createsNamespace, hasNamespace } from './namespaces';
 import { capabilityMasks, cpuMask, ioPriority, personality, rlimits, schedAttr } from './process';
 import type { LaunchPlan, NamespaceJoin, PlanHook } from './types';
 
@@ -43,7 +43,8 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
   if (!spec.root?.path) throw new TsrunError('config.json: root.path: must be present');
   const linux = spec.linux;
   const ns = namespacePlan(linux);
-  const newUserNs = (ns.cloneFlags & CLONE.NEWUSER) !== 0;
+  // created or joined: either way mknod is refused there and device nodes are bound from the host
+  const inUserNs = hasNamespace(linux, 'user');
   const mounts = spec.mounts ?? [];
   const devIsBind = mounts.some((m) => path.posix.normalize(m.destination) === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
   if (input.noPivot && !(ns.cloneFlags & CLONE.NEWNS))
@@ -64,7 +65,7 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
     noPivot: input.noPivot ?? false,
     readonlyRoot: spec.root.readonly ?? false,
     mounts: mountSteps(mounts, { bundle: input.bundle, cgroupNamespace: createsNamespace(linux, 'cgroup'), cgroups: input.cgroups }),
-    devices: deviceNodes(linux?.devices, { defaults: !devIsBind, inUserNamespace: newUserNs }),
+    devices: deviceNodes(linux?.devices, { defaults: !devIsBind, inUserNamespace: inUserNs }),
     devDefaults: !devIsBind,
     maskedPaths: linux?.maskedPaths ?? [],
     readonlyPaths: linux?.readonlyPaths ?? [],

@@ -213,6 +213,20 @@ static void run_container_init(const struct init_plan *p, int fifo_fd, int conso
   _exit(127);
 }
 
+/* The parent id-maps bind sources (only it may id-map a host filesystem) and sends each
+ * detached tree on its own, so any number of them fit beside the PLAN's fds. */
+static void receive_mount_trees(struct init_plan *p) {
+  for (int i = 0; i < p->nmounts; i++) {
+    struct mount_step *ms = &p->mounts[i];
+    if (!ms->idmap) continue;
+    struct msg t;
+    expect(MSG_MOUNT_TREE, &t);
+    free(t.data);
+    if (t.nfds != 1) die("protocol error: id-mapped mount %s came without its tree", ms->dest);
+    ms->tree_fd = t.fds[0];
+  }
+}
+
 /* Node ignores SIGPIPE and threads block signals; none of that may reach the container. */
 static void reset_signals(void) {
   sigset_t none;
@@ -240,6 +254,7 @@ int main(int argc, char **argv) {
   reset_signals();
   if (wire_recv(g_sock, &m) < 0 || m.type != MSG_PLAN) return 1;
   if (plan_parse(m.data, m.len, &plan, err, sizeof err) < 0) die("%s", err);
+  receive_mount_trees(&plan);
   /* fds: the exec fifo (O_PATH, opened by the parent: the state dir may be closed to a
    * user-namespaced init), then the console socket (absent for a foreground terminal), and
    * last the seccomp notify listener socket */

@@ -50,6 +50,7 @@ static int parse_mount(const struct tlv *outer, struct mount_step *m) {
       case T_M_BIND: m->bind = (int)tlv_u32(&t); break;
       case T_M_MKDIR_ONLY: m->mkdir_only = (int)tlv_u32(&t); break;
       case T_M_TMPCOPYUP: m->tmpcopyup = (int)tlv_u32(&t); break;
+      case T_M_IDMAP: m->idmap = (int)tlv_u32(&t); break;
     }
   }
   return r < 0 || !m->dest ? -1 : 0;

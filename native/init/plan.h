@@ -68,6 +68,7 @@ enum plan_tag {
   T_M_MKDIR_ONLY = 120,    /* only create the destination directory */
   T_M_SYMLINK = 121,       /* str: make dest a symlink to this target */
   T_M_TMPCOPYUP = 122,
+  T_M_IDMAP = 123, /* u32: attach the id-mapped tree that arrives in a MSG_MOUNT_TREE */
 
   T_D_PATH = 130,
   T_D_TYPE = 131, /* u32: S_IFCHR, S_IFBLK, S_IFIFO */
@@ -106,6 +107,7 @@ struct mount_step {
   int npropagation;
   uint64_t attr_set, attr_clr;
   int bind, mkdir_only, tmpcopyup;
+  int idmap, tree_fd; /* tree_fd: the detached, id-mapped copy of source, from the parent */
 };
 
 struct device_node {

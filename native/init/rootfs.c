@@ -26,6 +26,13 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 
 struct mount_attr_arg {
   uint64_t attr_set, attr_clr, propagation, userns_fd;
@@ -238,7 +245,11 @@ static void mount_one(const struct mount_step *m) {
   }
   /* a read-only tmpfs to copy into is first mounted writable */
   unsigned long flags = copyup ? m->flags & ~(unsigned long)MS_RDONLY : m->flags;
-  if (m->bind) {
+  if (m->bind && m->idmap) {
+    if (syscall(SYS_move_mount, m->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      die_errno("attach the id-mapped mount of %s on %s", m->source, m->dest);
+    close(m->tree_fd);
+  } else if (m->bind) {
     if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
       die_errno("bind mount %s on %s", m->source, m->dest);
   } else if (mount(m->source ? m->source : m->type, target, m->type, flags, m->data) < 0) {

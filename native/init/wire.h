@@ -13,6 +13,7 @@ enum msg_type {
   MSG_PLAN = 1,       /* payload: plan TLVs; fds: [console socket] */
   MSG_MAPS_DONE = 2,  /* id maps written */
   MSG_HOOKS_DONE = 3, /* prestart/createRuntime ran; payload: state JSON for container hooks */
+  MSG_MOUNT_TREE = 4, /* right after the PLAN, one per T_M_IDMAP mount in order; fds: [tree] */
   /* init -> parent */
   MSG_NEED_MAPS = 10, /* user namespace made; write uid_map/gid_map of the sender */
   MSG_INIT_PID = 11,  /* payload: u32 host pid of the container init */

@@ -43,6 +43,11 @@ export interface NativeBinding {
   attachDeviceFilter(cgroupDir: string, insns: Buffer, license: string): number;
   /** Ids of the device programs attached directly to the cgroup v2 directory. */
   deviceFilterIds(cgroupDir: string): number[];
+  /** A new user namespace with these uid_map/gid_map texts, as an fd (for id-mapped mounts). */
+  makeUserns(uidMap: string, gidMap: string): number;
+  /** A detached copy of the mount at source (cloneSubmounts: with its submounts), id-mapped
+   * through the user namespace usernsFd (mapSubmounts: the submounts too); an fd for move_mount. */
+  idmappedTree(source: string, usernsFd: number, cloneSubmounts: boolean, mapSubmounts: boolean): number;
 }
 
 /** native/addon/seccomp.cc: a module of its own, so only seccomp work loads libseccomp. */

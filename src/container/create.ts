@@ -19,6 +19,7 @@ import { cgroupManager, type CgroupManager } from '../cgroups/manager';
 import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
 import { runHooks } from './hooks';
 import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
+import { openIdmappedTrees } from './idmap';
 import { killAndReap, launchInit } from './init-process';
 import { checkLsm } from './lsm';
 import { createLocked } from './lock';
@@ -84,6 +85,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
   let consoleFd = -1;
   let fifoFd = -1;
   let listenerFd = -1;
+  let mountTrees: number[] = [];
   let ptyMaster: number | undefined;
   try {
     const fifo = path.join(dir, EXEC_FIFO);
@@ -145,6 +147,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     fifoFd = fs.openSync(fifo, O_PATH); // libuv adds O_CLOEXEC
     listenerFd = connectSeccompListener(seccomp);
     const fds = [fifoFd, consoleFd, listenerFd].filter((fd) => fd >= 0);
+    mountTrees = openIdmappedTrees(plan);
     const launched = launchInit(plan, fds, {
       placeHelper: (pid) => cg!.addProcess(pid),
       writeIdMaps: (pid) => writeIdMaps(pid, spec),
@@ -160,7 +163,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
         runHooks(spec.hooks?.createRuntime, 'createRuntime', created);
         return { createContainer: created, startContainer: created, seccompListener: listenerState(seccomp, created) };
       },
-    });
+    }, mountTrees);
     ptyMaster = launched.ptyMaster;
     fs.closeSync(fifoFd);
     fifoFd = -1;
@@ -184,6 +187,7 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     store.remove(o.id);
     throw err;
   } finally {
+    for (const fd of mountTrees) n.close(fd);
     release();
   }
 }

@@ -41,10 +41,11 @@ export function killAndReap(pid: number): void {
 
 /**
  * Spawns the init from a sealed copy, sends the plan (with `fds`: exec fifo, console socket...)
+ * and the detached trees of its id-mapped mounts (`mountTrees`, src/container/idmap.ts),
  * and answers its requests until it reports READY. On failure the helper and the process are
  * killed and the error is thrown; the caller removes everything else it made.
  */
-export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): LaunchedInit {
+export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks, mountTrees: readonly number[] = []): LaunchedInit {
   const n = native();
   const spawned = n.spawnInit(initHelperPath(), plan.preserveFds);
   trace('spawn init (sealed copy)');
@@ -55,6 +56,8 @@ export function launchInit(plan: LaunchPlan, fds: number[], cb: InitCallbacks): 
   try {
     cb.placeHelper(helper);
     n.sendMsg(sock, MSG.PLAN, encodePlan(plan), fds);
+    // one per id-mapped mount, in plan order; the init takes them right after the plan
+    for (const tree of mountTrees) n.sendMsg(sock, MSG.MOUNT_TREE, Buffer.alloc(0), [tree]);
     trace('cgroup join, send plan');
     for (;;) {
       const msg = n.recvMsg(sock);

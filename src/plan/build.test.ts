@@ -40,6 +40,23 @@ describe('buildPlan', () => {
     expect(p.devices.every((d) => d.bind)).toBe(true);
   });
 
+  test('a joined user namespace binds device nodes too, and supplies idmap mounts their mapping', () => {
+    const p = buildPlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'user', path: '/proc/9/ns/user' });
+      s.mounts!.push({ destination: '/m', type: 'bind', source: '/h', options: ['bind', 'idmap'] });
+    }), input);
+    expect(p.devices.every((d) => d.bind)).toBe(true);
+    expect(p.mounts[p.mounts.length - 1].idmap).toMatchObject({ usernsPath: '/proc/9/ns/user', recursive: false });
+    // the init learns which mounts wait for a tree from the parent
+    const records = (buf: Buffer) => {
+      const out: [number, Buffer][] = [];
+      for (let off = 0; off < buf.length; off += 8 + buf.readUInt32LE(off + 4)) out.push([buf.readUInt16LE(off), buf.subarray(off + 8, off + 8 + buf.readUInt32LE(off + 4))]);
+      return out;
+    };
+    const mounts = records(encodePlan(p)).filter(([tag]) => tag === T.MOUNT);
+    expect(mounts.map(([, v]) => records(v).some(([tag]) => tag === T.M_IDMAP))).toEqual(p.mounts.map((m) => m.idmap !== undefined));
+  });
+
   test('hostname only with a new uts namespace; rootfsPropagation and --no-pivot', () => {
     const p = buildPlan(spec((s) => {
       s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts');

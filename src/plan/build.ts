@@ -3,7 +3,7 @@ import * as path from 'path';
 import type { Hook, Process, Spec } from '../spec/types';
 import { TsrunError } from '../errors';
 import { CLONE, MS } from './linux';
-import { mountSteps, type CgroupMountSource } from './mounts';
+import { mountSteps, type CgroupMountSource, type MountContext } from './mounts';
 import { deviceNodes } from './devices';
 import { namespacePlan, createsNamespace, hasNamespace } from './namespaces';
 import { capabilityMasks, cpuMask, ioPriority, personality, rlimits, schedAttr } from './process';
@@ -31,6 +31,12 @@ const ROOTFS_PROPAGATION: Record<string, number> = {
   rprivate: MS.PRIVATE | MS.REC,
   runbindable: MS.UNBINDABLE | MS.REC,
 };
+
+/** The container's user namespace as id-mapped mounts without mappings of their own take it. */
+function usernsOf(linux: Spec['linux']): MountContext['userns'] {
+  const user = linux?.namespaces?.find((n) => n.type === 'user');
+  return user && { path: user.path || undefined, uidMappings: linux?.uidMappings, gidMappings: linux?.gidMappings };
+}
 
 function planHooks(hooks: readonly Hook[] | undefined): PlanHook[] {
   return (hooks ?? []).map((h) => ({ path: h.path, args: h.args, env: h.env, timeout: h.timeout }));
@@ -64,7 +70,7 @@ export function buildPlan(spec: Spec, input: PlanInput): LaunchPlan {
     rootfsPropagation: propagation ? ROOTFS_PROPAGATION[propagation] : MS.SLAVE | MS.REC,
     noPivot: input.noPivot ?? false,
     readonlyRoot: spec.root.readonly ?? false,
-    mounts: mountSteps(mounts, { bundle: input.bundle, cgroupNamespace: createsNamespace(linux, 'cgroup'), cgroups: input.cgroups }),
+    mounts: mountSteps(mounts, { bundle: input.bundle, cgroupNamespace: createsNamespace(linux, 'cgroup'), cgroups: input.cgroups, userns: usernsOf(linux) }),
     devices: deviceNodes(linux?.devices, { defaults: !devIsBind, inUserNamespace: inUserNs }),
     devDefaults: !devIsBind,
     maskedPaths: linux?.maskedPaths ?? [],

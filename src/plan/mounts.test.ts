@@ -25,7 +25,9 @@ describe('parseMountOptions', () => {
     const o = parseMountOptions(['mode=755', 'size=65536k', 'tmpcopyup', 'nosuid']);
     expect(o.data).toEqual(['mode=755', 'size=65536k']);
     expect(o.tmpcopyup).toBe(true);
-    expect(parseMountOptions(['idmap']).idmap).toBe(true);
+    expect(parseMountOptions(['idmap'])).toMatchObject({ idmap: true, idmapRecursive: false });
+    expect(parseMountOptions(['ridmap'])).toMatchObject({ idmap: true, idmapRecursive: true });
+    expect(parseMountOptions(['ridmap', 'idmap']).idmapRecursive).toBe(false);
   });
 });
 
@@ -42,8 +44,35 @@ describe('mountSteps', () => {
     expect(s).toMatchObject({ destination: '/tmp', type: 'tmpfs', flags: MS.NOSUID, data: 'mode=1777', bind: false });
   });
 
-  test('idmap mounts are refused with the mount index', () => {
-    expect(() => mountSteps([{ destination: '/x', type: 'bind', source: '/x', options: ['bind', 'idmap'] }], ctx)).toThrow('mounts[0]: idmap');
+  test('an id-mapped bind carries its own mappings as uid_map/gid_map text', () => {
+    const [s] = mountSteps(
+      [{ destination: '/x', type: 'bind', source: '/h', options: ['rbind', 'ridmap', 'ro'], uidMappings: [{ containerID: 1000, hostID: 0, size: 1 }, { containerID: 0, hostID: 5000, size: 10 }], gidMappings: [{ containerID: 7, hostID: 8, size: 1 }] }],
+      ctx,
+    );
+    expect(s).toMatchObject({ bind: true, flags: MS.BIND | MS.REC, remountFlags: MS.RDONLY, idmap: { uidMap: '1000 0 1\n0 5000 10\n', gidMap: '7 8 1\n', recursive: true, where: 'mounts[0]' } });
+    // mappings alone id-map a bind, as in runc; a plain bind has no idmap
+    const [own, plain] = mountSteps(
+      [
+        { destination: '/y', type: 'bind', source: '/h', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] },
+        { destination: '/z', type: 'bind', source: '/h', options: ['bind'] },
+      ],
+      ctx,
+    );
+    expect(own.idmap).toMatchObject({ uidMap: '0 1 1\n', recursive: false });
+    expect(plain.idmap).toBeUndefined();
+  });
+
+  test('without mappings of its own an id-mapped bind takes the container\'s user namespace', () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const m = { destination: '/x', type: 'bind', source: '/h', options: ['bind', 'idmap'] };
+    expect(mountSteps([m], { ...ctx, userns: { uidMappings: maps, gidMappings: maps } })[0].idmap).toMatchObject({ uidMap: '0 100000 65536\n', gidMap: '0 100000 65536\n' });
+    expect(mountSteps([m], { ...ctx, userns: { path: '/proc/7/ns/user' } })[0].idmap).toMatchObject({ uidMap: '', usernsPath: '/proc/7/ns/user' });
+  });
+
+  test('what is still refused: idmap on a non-bind, idmap with no mappings and no user namespace', () => {
+    expect(() => mountSteps([{ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }], ctx)).toThrow('mounts[0]: id-mapped mounts are only supported for bind mounts');
+    expect(() => mountSteps([{ destination: '/s', type: 'cgroup', source: 'cgroup', options: ['rbind', 'idmap'] }], ctx)).toThrow('mounts[0]: id-mapped mounts are only supported for bind mounts');
+    expect(() => mountSteps([{ destination: '/x', type: 'bind', source: '/x', options: ['bind', 'ridmap'] }], ctx)).toThrow('mounts[0]: "ridmap" needs uidMappings/gidMappings');
   });
 
   test('a v1 cgroup mount without cgroupns: tmpfs, a bind per hierarchy, co-mount links, read-only remount', () => {

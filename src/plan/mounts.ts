@@ -1,9 +1,9 @@
 /** OCI mounts → ordered mount steps with resolved flags. Pure: host facts come in as arguments. */
 import * as path from 'path';
-import type { Mount } from '../spec/types';
+import type { LinuxIDMapping, Mount } from '../spec/types';
 import { TsrunError } from '../errors';
 import { MOUNT_ATTR, MS } from './linux';
-import type { MountStep } from './types';
+import type { MountIdmap, MountStep } from './types';
 
 const FLAG_OPTIONS: Record<string, { set?: number; clear?: number }> = {
   ro: { set: MS.RDONLY },
@@ -78,11 +78,13 @@ export interface ParsedOptions {
   attrClr: bigint;
   data: string[];
   tmpcopyup: boolean;
+  /** idmap or ridmap; the later one wins, as in runc */
   idmap: boolean;
+  idmapRecursive: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedOptions {
-  const out: ParsedOptions = { flags: 0, propagation: [], attrSet: 0n, attrClr: 0n, data: [], tmpcopyup: false, idmap: false };
+  const out: ParsedOptions = { flags: 0, propagation: [], attrSet: 0n, attrClr: 0n, data: [], tmpcopyup: false, idmap: false, idmapRecursive: false };
   for (const opt of options) {
     const flag = FLAG_OPTIONS[opt];
     if (flag) {
@@ -104,7 +106,10 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
       continue;
     }
     if (opt === 'tmpcopyup') out.tmpcopyup = true;
-    else if (opt === 'idmap' || opt === 'ridmap') out.idmap = true;
+    else if (opt === 'idmap' || opt === 'ridmap') {
+      out.idmap = true;
+      out.idmapRecursive = opt === 'ridmap';
+    }
     else out.data.push(opt);
   }
   return out;
@@ -121,6 +126,27 @@ export interface MountContext {
   bundle: string;
   cgroupNamespace: boolean;
   cgroups?: CgroupMountSource;
+  /** The container's user namespace, when it has one: id-mapped binds without mappings of their own use it. */
+  userns?: { path?: string; uidMappings?: LinuxIDMapping[]; gidMappings?: LinuxIDMapping[] };
+}
+
+function idMapText(mappings: readonly LinuxIDMapping[] | undefined): string {
+  return (mappings ?? []).map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+}
+
+/** The id mapping of a bind with idmap/ridmap or mappings of its own; undefined when it has none. */
+function mountIdmap(m: Mount, opts: ParsedOptions, ctx: MountContext, where: string): MountIdmap | undefined {
+  const own = (m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0;
+  if (!opts.idmap && !own) return undefined;
+  const recursive = opts.idmapRecursive;
+  if (own) return { uidMap: idMapText(m.uidMappings), gidMap: idMapText(m.gidMappings), recursive, where };
+  // as runc: without mappings of its own the mount takes the container's user namespace
+  const userns = ctx.userns;
+  if (userns?.path) return { uidMap: '', gidMap: '', usernsPath: userns.path, recursive, where };
+  if (userns && ((userns.uidMappings?.length ?? 0) > 0 || (userns.gidMappings?.length ?? 0) > 0))
+    return { uidMap: idMapText(userns.uidMappings), gidMap: idMapText(userns.gidMappings), recursive, where };
+  const option = recursive ? 'ridmap' : 'idmap';
+  throw new TsrunError(`${where}: "${option}" needs uidMappings/gidMappings on the mount or a user namespace with mappings`);
 }
 
 function containerPath(dest: string): string {
@@ -165,19 +191,21 @@ export function mountSteps(mounts: readonly Mount[], ctx: MountContext): MountSt
   mounts.forEach((m, i) => {
     const where = `mounts[${i}]`;
     const opts = parseMountOptions(m.options);
-    if (opts.idmap) throw new TsrunError(`${where}: idmap mounts are not supported yet`);
     const dest = containerPath(m.destination);
+    const bind = m.type === 'bind' || (opts.flags & MS.BIND) !== 0;
+    if ((!bind || m.type === 'cgroup') && (opts.idmap || m.uidMappings?.length || m.gidMappings?.length))
+      throw new TsrunError(`${where}: id-mapped mounts are only supported for bind mounts`);
     if (m.type === 'cgroup') {
       steps.push(...cgroupSteps(m, dest, opts, ctx, where));
       return;
     }
-    const bind = m.type === 'bind' || (opts.flags & MS.BIND) !== 0;
     const base = { destination: dest, propagation: opts.propagation, attrSet: opts.attrSet, attrClr: opts.attrClr, tmpcopyup: opts.tmpcopyup || undefined };
     if (bind) {
       if (!m.source) throw new TsrunError(`${where}.source: a bind mount needs a source`);
       const source = path.isAbsolute(m.source) ? m.source : path.join(ctx.bundle, m.source);
       const rest = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-      steps.push({ ...base, source, bind: true, flags: MS.BIND | (opts.flags & MS.REC), remountFlags: rest, data: undefined });
+      const idmap = mountIdmap(m, opts, ctx, where);
+      steps.push({ ...base, source, bind: true, flags: MS.BIND | (opts.flags & MS.REC), remountFlags: rest, data: undefined, ...(idmap && { idmap }) });
       return;
     }
     steps.push({ ...base, source: m.source, type: m.type, bind: false, flags: opts.flags, remountFlags: 0, data: opts.data.length ? opts.data.join(',') : undefined });

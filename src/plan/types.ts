@@ -23,6 +23,21 @@ export interface MountStep {
   mkdirOnly?: boolean;
   symlink?: string; // make destination a symlink to this
   tmpcopyup?: boolean;
+  /** An id-mapped bind: the parent makes the tree (src/container/idmap.ts), the init attaches it. */
+  idmap?: MountIdmap;
+}
+
+/** How an id-mapped bind maps ids: on disk (containerID side) -> seen (hostID side), as runc. */
+export interface MountIdmap {
+  /** uid_map / gid_map text ("containerID hostID size" lines) of a user namespace made for it */
+  uidMap: string;
+  gidMap: string;
+  /** instead: the existing user namespace the container joins */
+  usernsPath?: string;
+  /** ridmap: the submounts of an rbind are id-mapped too */
+  recursive: boolean;
+  /** mounts[i], for errors */
+  where: string;
 }
 
 export interface DeviceNode {

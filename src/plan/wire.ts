@@ -17,7 +17,7 @@ export const T = {
   NS_FLAG: 100, NS_PATH: 101,
   M_SOURCE: 110, M_DEST: 111, M_TYPE: 112, M_FLAGS: 113, M_DATA: 114, M_PROPAGATION: 115,
   M_ATTR_SET: 116, M_ATTR_CLR: 117, M_BIND: 118, M_REMOUNT_FLAGS: 119, M_MKDIR_ONLY: 120,
-  M_SYMLINK: 121, M_TMPCOPYUP: 122,
+  M_SYMLINK: 121, M_TMPCOPYUP: 122, M_IDMAP: 123,
   D_PATH: 130, D_TYPE: 131, D_MAJOR: 132, D_MINOR: 133, D_MODE: 134, D_UID: 135, D_GID: 136, D_BIND: 137,
   KEY: 140, VALUE: 141,
   CAP_BOUNDING: 150, CAP_EFFECTIVE: 151, CAP_INHERITABLE: 152, CAP_PERMITTED: 153, CAP_AMBIENT: 154,
@@ -27,7 +27,7 @@ export const T = {
 
 /** Message types of the parent <-> init protocol (native/init/wire.h). */
 export const MSG = {
-  PLAN: 1, MAPS_DONE: 2, HOOKS_DONE: 3,
+  PLAN: 1, MAPS_DONE: 2, HOOKS_DONE: 3, MOUNT_TREE: 4,
   NEED_MAPS: 10, INIT_PID: 11, RUN_HOOKS: 12, READY: 13, ERROR: 14, PTY_MASTER: 15,
 } as const;
 
@@ -79,7 +79,7 @@ function mount(w: TlvWriter, m: MountStep): void {
   for (const p of m.propagation) w.u32(T.M_PROPAGATION, p);
   if (m.attrSet) w.u64(T.M_ATTR_SET, m.attrSet);
   if (m.attrClr) w.u64(T.M_ATTR_CLR, m.attrClr);
-  w.u32(T.M_MKDIR_ONLY, m.mkdirOnly).str(T.M_SYMLINK, m.symlink).u32(T.M_TMPCOPYUP, m.tmpcopyup);
+  w.u32(T.M_MKDIR_ONLY, m.mkdirOnly).str(T.M_SYMLINK, m.symlink).u32(T.M_TMPCOPYUP, m.tmpcopyup).u32(T.M_IDMAP, m.idmap !== undefined);
 }
 
 function device(w: TlvWriter, d: DeviceNode): void {

@@ -30,9 +30,8 @@ describe('featuresDocument', () => {
     expect(doc.linux?.apparmor).toEqual({ enabled: false });
     expect(doc.linux?.selinux).toEqual({ enabled: false });
     expect(doc.linux?.intelRdt).toEqual({ enabled: false });
-    expect(doc.linux?.mountExtensions).toEqual({ idmap: { enabled: false } });
-    expect(doc.mountOptions).not.toContain('idmap');
-    expect(doc.mountOptions).not.toContain('ridmap');
+    expect(doc.linux?.mountExtensions).toEqual({ idmap: { enabled: true } });
+    expect(doc.mountOptions).toEqual(expect.arrayContaining(['idmap', 'ridmap']));
     expect(doc.mountOptions).not.toContain('tmpcopyup');
     expect(doc.mountOptions).toEqual(expect.arrayContaining(['bind', 'rbind', 'ro', 'nosuid', 'rprivate']));
     expect(new Set(SUPPORTED_MOUNT_OPTIONS).size).toBe(SUPPORTED_MOUNT_OPTIONS.length);

@@ -8,8 +8,9 @@ import { CAPABILITY_NAMES, HOOK_NAMES, NAMESPACE_TYPES } from './known';
 import type { Features, LinuxFeatures, SeccompOperator } from './types';
 
 /**
- * Mount options the plan layer turns into mount(2) flags or propagation changes. Not yet here:
- * the recursive attribute forms (rro, rnosuid, ... via mount_setattr), tmpcopyup, idmap/ridmap.
+ * Mount options the plan layer turns into mount(2) flags or propagation changes, and id-mapped
+ * binds (idmap, ridmap). Not yet here: the recursive attribute forms (rro, rnosuid, ... via
+ * mount_setattr), tmpcopyup.
  */
 export const SUPPORTED_MOUNT_OPTIONS: readonly string[] = Object.freeze([
   'async',
@@ -20,6 +21,7 @@ export const SUPPORTED_MOUNT_OPTIONS: readonly string[] = Object.freeze([
   'diratime',
   'dirsync',
   'exec',
+  'idmap',
   'iversion',
   'lazytime',
   'loud',
@@ -38,6 +40,7 @@ export const SUPPORTED_MOUNT_OPTIONS: readonly string[] = Object.freeze([
   'private',
   'rbind',
   'relatime',
+  'ridmap',
   'remount',
   'ro',
   'rprivate',
@@ -94,7 +97,7 @@ export function featuresDocument(): Features {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations,
   };

@@ -133,9 +133,14 @@ describe(`cgroup commands (${mode} host)`, () => {
     expect(bad.stderr).toBe('stdin: linux.resources.memory.limit: must be an integer, got "lots"\n');
   });
 
-  test('update refuses a memory limit below the usage (v1: the kernel; v2: checkBeforeUpdate)', () => {
-    const id = startContainer(box, (s) => (s.linux!.resources = { memory: { limit: 64 * MiB } }), sh('x=$(head -c 4000000 /dev/zero | tr "\\0" a); sleep 1000'));
-    sleepMs(1000);
+  test('update refuses a memory limit below the usage (v1: the kernel; v2: checkBeforeUpdate)', async () => {
+    const id = startContainer(
+      box,
+      (s) => (s.linux!.resources = { memory: { limit: 64 * MiB } }),
+      sh('x=$(head -c 4000000 /dev/zero | tr "\\0" a); touch /tmp/ready; sleep 1000'),
+    );
+    const ready = path.join(JSON.parse(fs.readFileSync(path.join(box.root, id, 'state.json'), 'utf8')).bundle, 'rootfs', 'tmp', 'ready');
+    await eventually(() => fs.existsSync(ready), 'the 4 MB allocation', 60_000);
     if (isV2) {
       const r = tsrunWithInput(['update', '-r', '-', id], JSON.stringify({ memory: { limit: 1 * MiB, checkBeforeUpdate: true } }));
       expect(r.status).toBe(1);
@@ -147,7 +152,7 @@ describe(`cgroup commands (${mode} host)`, () => {
       expect(r.stderr).toMatch(/cannot set memory limit to 65536: current usage \d+ is higher/);
       expect(readBoth(box, id, 'memory', 'memory.limit_in_bytes')).toBe(String(64 * MiB));
     }
-  });
+   }, 90_000);
 
   test('update of a stopped container fails; l3 cache schema without RDT fails', () => {
     const id = startContainer(box, () => {}, ['true']);
@@ -199,7 +204,7 @@ describe(`cgroup commands (${mode} host)`, () => {
     const r = await ev.done;
     expect(r.status).toBe(0);
     for (const line of r.stdout.trim().split('\n')) expect(JSON.parse(line)).toMatchObject({ type: 'stats', id });
-  });
+   }, 90_000);
 
   test('events of a stopped container fails', () => {
     const id = startContainer(box, () => {}, ['true']);
@@ -216,17 +221,19 @@ describe(`cgroup commands (${mode} host)`, () => {
     const c = box.create(bundle);
     expect(c.result.status).toBe(0);
     expect(box.tsrun(['start', c.id]).status).toBe(0);
-    const ev = tsrunAsync(box, ['events', '--interval', '10s', c.id]);
-    sleepMs(500);
+    const ev = tsrunAsync(box, ['events', '--interval', '300ms', c.id]);
+    // A first stats line: events is watching, with the counters of before the allocation.
+    await eventually(() => ev.stdout().includes('"type":"stats"'), 'events to start', 60_000);
     fs.writeFileSync(path.join(bundle, 'rootfs', 'tmp', 'go'), '');
     const r = await ev.done;
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toContainEqual({ type: 'oom', id: c.id });
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events).toContainEqual({ type: 'oom', id: c.id });
     expect(box.state(c.id).status).toBe('stopped');
     expect(fs.readFileSync(c.out, 'utf8')).not.toContain('survived');
     const counters = hostRead(box, c.id, 'memory', isV2 ? 'memory.events' : 'memory.oom_control');
     expect(Number(/^oom_kill (\d+)$/m.exec(counters)![1])).toBeGreaterThan(0);
-  });
+   }, 90_000);
 
   test('ps lists the container’s host pids (json) and filters the host ps (table)', () => {
     const id = startContainer(box, () => {}, sh('sleep 1000 & sleep 1000 & wait'));

@@ -108,15 +108,18 @@ async function bundle() {
 
 /** A failed cache is no failed build: the launcher compiles from source without one. */
 function writeCodeCaches() {
-  for (const name of ['tsrun', 'tsrun.quick', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
+  for (const name of ['tsrun', 'tsrun.state', 'tsrun.quick', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
   const env = { ...process.env };
   // The same V8 flags as bin/tsrun gives Node, or V8 rejects the cache.
   delete env.NODE_OPTIONS;
-  for (const variant of ['quick', 'full']) {
+  for (const variant of ['state', 'quick', 'full']) {
     // Its warm-up commands print their (expected) errors: only fd 3 carries its own messages.
     const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), variant], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     const why = r.output?.[3]?.toString().trim();
-    if (r.status !== 0) console.error(`build: no ${variant} code cache, tsrun starts slower: ${why || `scripts/code-cache.cjs exited with ${r.status ?? r.signal}`}`);
+    if (r.status !== 0) {
+      const detail = why || `scripts/code-cache.cjs exited with ${r.status ?? r.signal} (run \`node scripts/code-cache.cjs ${variant}\` to see why)`;
+      console.error(`build: no ${variant} code cache, tsrun starts slower: ${detail}`);
+    }
   }
 }
 

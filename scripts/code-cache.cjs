@@ -1,8 +1,10 @@
 // Writes V8's code caches of the two scripts bin/tsrun loads (see src/cli/boot.ts), taken after
 // a warm-up so that they hold the compiled code of the functions the commands run, not only the
 // top level:
-//   node scripts/code-cache.cjs quick   dist/tsrun.quick.cache, after the quick commands only
+//   node scripts/code-cache.cjs state   dist/tsrun.state.cache, after state and list only
+//   node scripts/code-cache.cjs quick   dist/tsrun.quick.cache, after start, kill and delete only
 //   node scripts/code-cache.cjs full    dist/tsrun.cache and dist/validate-config.cache, after all
+// (V8 deserializes all of a cache, so the quick commands get caches without the others' code.)
 //
 // The warm-up runs real tsrun commands in this process, against a temporary --root: commands on
 // a missing container, `spec`, a stopped container made of a hand-written state.json (`state`,
@@ -27,7 +29,10 @@ function report(message) {
   }
 }
 
-async function warmUp(main, tmp, full) {
+async function warmUp(main, tmp, variant) {
+  const full = variant === 'full';
+  const withLifecycle = variant !== 'state';
+  const withState = variant !== 'quick';
   const root = path.join(tmp, 'root');
   const bundle = path.join(tmp, 'bundle');
   fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
@@ -44,7 +49,8 @@ async function warmUp(main, tmp, full) {
     delete process.env.TSRUN_NATIVE_DIR;
     await main(['--version']);
   }
-  for (const cmd of [['state'], ['start'], ['kill'], ['delete'], ['delete', '--force']]) await main([...g, ...cmd, missing]);
+  const onMissing = [...(withState ? [['state']] : []), ...(withLifecycle ? [['start'], ['kill'], ['delete'], ['delete', '--force']] : [])];
+  for (const cmd of onMissing) await main([...g, ...cmd, missing]);
 
   // A stopped container: pid 0 is never alive, there are no cgroups and no hooks.
   const id = 'warmup-stopped';
@@ -62,22 +68,26 @@ async function warmUp(main, tmp, full) {
     annotations: {},
   };
   fs.writeFileSync(path.join(root, id, 'state.json'), JSON.stringify(state));
-  await main([...g, 'state', id]);
-  await main([...g, 'list']);
-  await main([...g, 'start', id]);
-  await main([...g, 'kill', id, 'KILL']);
-  await main([...g, 'delete', id]);
+  if (withState) {
+    await main([...g, 'state', id]);
+    await main([...g, 'list']);
+  }
+  if (withLifecycle) {
+    await main([...g, 'start', id]);
+    await main([...g, 'kill', id, 'KILL']);
+    await main([...g, 'delete', id]);
+  }
 }
 
 async function run(variant) {
-  if (variant !== 'quick' && variant !== 'full') throw new Error('usage: code-cache.cjs quick|full');
+  if (!['state', 'quick', 'full'].includes(variant)) throw new Error('usage: code-cache.cjs state|quick|full');
   const boot = require(path.join(dist, 'boot.js'));
   boot.disableCodeCache();
   const mod = { exports: {} };
   boot.loadScript('tsrun', mod);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-code-cache-'));
   try {
-    await warmUp(mod.exports.main, tmp, variant === 'full');
+    await warmUp(mod.exports.main, tmp, variant);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -85,7 +95,7 @@ async function run(variant) {
     const c = boot.compiled.get(name);
     if (!c || !c.buildId) throw new Error(`${name}.js was not loaded, or has no build id`);
     const data = Buffer.concat([Buffer.from(boot.cacheHeader(c.buildId), 'latin1'), c.script.createCachedData()]);
-    const file = boot.cacheFile(name, variant === 'quick' ? 'quick' : undefined);
+    const file = boot.cacheFile(name, variant === 'full' ? undefined : variant);
     fs.writeFileSync(`${file}.tmp`, data);
     fs.renameSync(`${file}.tmp`, file);
   }

@@ -1,9 +1,10 @@
 /**
  * What bin/tsrun runs (bundled to dist/boot.js): dist/tsrun.js compiled from V8's code cache,
  * written at build time after a warm-up by scripts/code-cache.cjs, so a command neither parses
- * the bundle nor compiles the functions it runs. V8 deserializes a whole cache up front, so the
- * quick commands (state, start, kill, delete, list) get a cache of just their own code
- * (dist/tsrun.quick.cache), the others one of everything (dist/tsrun.cache). The config
+ * the bundle nor compiles the functions it runs. V8 deserializes a whole cache up front (a
+ * third of the cost of `state`), so the quick commands get caches of just their own code:
+ * dist/tsrun.state.cache (state, list) and dist/tsrun.quick.cache (start, kill, delete); the
+ * others one of everything (dist/tsrun.cache). The config
  * validator (dist/validate-config.js, half the code) is a separate script with its own cache,
  * loaded only by the commands that read a config.
  *
@@ -41,7 +42,8 @@ export function disableCodeCache(): void {
 
 const trace = process.env.TSRUN_TRACE === '1';
 
-export const QUICK_COMMANDS = ['state', 'start', 'kill', 'delete', 'list'];
+/** Commands with a cache variant of their own (scripts/code-cache.cjs makes one per variant). */
+export const CACHE_VARIANT: Record<string, string> = { state: 'state', list: 'state', start: 'quick', kill: 'quick', delete: 'quick' };
 // Global flags that take a value (src/cli/commands.ts), to find the command word in argv.
 const GLOBAL_FLAGS_WITH_VALUE = ['--log', '--log-format', '--root', '--rootless', '-log', '-log-format', '-root', '-rootless'];
 
@@ -55,7 +57,7 @@ export function commandOf(argv: string[]): string | undefined {
   return undefined;
 }
 
-/** `variant` names a cache of the same script made by another warm-up (tsrun.quick.cache). */
+/** `variant` names a cache of the same script made by another warm-up (tsrun.state.cache). */
 export function cacheFile(name: string, variant?: string): string {
   return path.join(__dirname, variant ? `${name}.${variant}.cache` : `${name}.cache`);
 }
@@ -106,6 +108,7 @@ function readCache(name: string, variant: string | undefined, buildId: string): 
 /** Load dist/<name>.js as a CommonJS module, compiled from its code cache when one fits. */
 export function loadScript(name: string, mod: { exports: unknown } = { exports: {} }, variant?: string): unknown {
   const started = trace ? process.uptime() * 1000 : 0;
+  const startedCpu = trace ? process.cpuUsage() : undefined;
   const file = path.join(__dirname, `${name}.js`);
   const source = fs.readFileSync(file, 'utf8');
   const buildId = buildIdOf(source);
@@ -116,8 +119,11 @@ export function loadScript(name: string, mod: { exports: unknown } = { exports: 
   (script.runInThisContext() as Function)(mod.exports, bundleRequire, mod, file, __dirname);
   if (trace) {
     const now = process.uptime() * 1000;
-    const what = `${name}.js${variant ? ` (${variant} cache)` : ''}: code cache ${cache}`;
-    fs.writeSync(2, `trace: ${(now - started).toFixed(2).padStart(7)} ms  load ${what}  (at ${now.toFixed(1)} ms)\n`);
+    const cpu = process.cpuUsage(startedCpu);
+    const cpuMs = ((cpu.user + cpu.system) / 1000).toFixed(2).padStart(6);
+    const what = `${name}.js${variant ? ` (${variant} cache)` : ''}, code cache ${cache}`;
+    // For tsrun.js this includes the command itself, up to its first await.
+    fs.writeSync(2, `trace: ${(now - started).toFixed(2).padStart(7)} ms (cpu ${cpuMs})  load and run ${what}  (at ${now.toFixed(1)} ms)\n`);
   }
   return mod.exports;
 }
@@ -136,5 +142,5 @@ if (require.main === module) {
     process.once('exit', () => fs.writeSync(2, `trace: exit at ${(process.uptime() * 1000).toFixed(1)} ms\n`));
   }
   const command = commandOf(process.argv.slice(2));
-  loadScript('tsrun', module, command && QUICK_COMMANDS.includes(command) ? 'quick' : undefined);
+  loadScript('tsrun', module, command && Object.hasOwn(CACHE_VARIANT, command) ? CACHE_VARIANT[command] : undefined);
 }

@@ -43,7 +43,7 @@ e2e_kill_mentioning() {
     [ "$pid" = "$BASHPID" ] && continue
     e2e_pid_mentions "$pid" "$text" || continue
     # not the scripts of this very cleanup (they name the directory too)
-    grep -qE '(^|/)(bash|sh)$' <<<"$(readlink "$p/exe" 2>/dev/null)" && continue
+    grep -qE '(^|/)(bash|dash|sh)$' <<<"$(readlink "$p/exe" 2>/dev/null)" && continue
     kill -KILL "$pid" 2>/dev/null || true
   done
 }

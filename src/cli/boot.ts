@@ -141,6 +141,16 @@ if (require.main === module) {
     fs.writeSync(2, `trace: ${(process.uptime() * 1000).toFixed(2).padStart(7)} ms  Node boot, until boot.js runs\n`);
     process.once('exit', () => fs.writeSync(2, `trace: exit at ${(process.uptime() * 1000).toFixed(1)} ms\n`));
   }
-  const command = commandOf(process.argv.slice(2));
-  loadScript('tsrun', module, command && Object.hasOwn(CACHE_VARIANT, command) ? CACHE_VARIANT[command] : undefined);
+  const argv = process.argv.slice(2);
+  const command = commandOf(argv);
+  // Not this module: the bundle's own `require.main === module` start stays off, and we start it.
+  const bundle = { exports: {} as { main(argv: string[]): Promise<number> } };
+  loadScript('tsrun', bundle, command && Object.hasOwn(CACHE_VARIANT, command) ? CACHE_VARIANT[command] : undefined);
+  // Exit as soon as the command is done (all output is written synchronously): Node's orderly
+  // teardown after the event loop drains (freeing the environment, pending GC tasks) cost 5% of
+  // `state` and 8% of `create`.
+  bundle.exports.main(argv).then(
+    (status) => process.exit(status),
+    () => process.exit(1),
+  );
 }

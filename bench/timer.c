@@ -101,6 +101,10 @@ int main(int argc, char **argv) {
     int status_out = 0, failures = 0;
     static char args[MAX_ARGS][4096];
     char *child_argv[MAX_ARGS + 1];
+    /* One pair of files for all iterations, appended to, so a failure's message survives. */
+    int out = open(fields[1], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    int err = open(fields[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (out < 0 || err < 0) die("open output files");
     for (int n = 0; n < count; n++) {
       int nargs = nf - 3;
       for (int a = 0; a < nargs; a++) {
@@ -108,9 +112,6 @@ int main(int argc, char **argv) {
         child_argv[a] = args[a];
       }
       child_argv[nargs] = NULL;
-      int out = open(fields[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      int err = open(fields[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (out < 0 || err < 0) die("open output files");
       long long t0 = now_ns();
       pid_t pid = fork();
       if (pid < 0) die("fork");
@@ -126,14 +127,14 @@ int main(int argc, char **argv) {
         if (errno != EINTR) die("wait4");
       }
       total += now_ns() - t0;
-      close(out);
-      close(err);
       reap_orphans();
       if (ru.ru_maxrss > max_rss) max_rss = ru.ru_maxrss;
       cpu += ((long long)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL + ((long long)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
       status_out = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       if (status_out != 0) failures++;
     }
+    close(out);
+    close(err);
     printf("%lld %ld %d %d %lld\n", total, max_rss, status_out, failures, cpu);
   }
   return 0;

@@ -175,13 +175,16 @@ describe(`device controller in containers (${mode} host)`, () => {
     expect(r.stdout).toContain('null=0');
   });
 
-  test('no linux.resources at all still runs', () => {
+  test('no linux.resources at all: runs with the default list, and other devices stay closed', () => {
     const r = box.run(box.bundle((s) => {
-      s.process!.args = sh('echo hi > /dev/null && head -c 1 /dev/zero | wc -c');
+      s.process!.args = sh('echo hi > /dev/null && head -c 1 /dev/zero | wc -c; mknod /dev/lc c 10 237 && (: < /dev/lc) 2>&1; true');
+      withMknod(s);
       delete s.linux!.resources;
     }));
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('1');
+    const lines = r.stdout.split('\n').map((l) => l.trim());
+    expect(lines[0]).toBe('1');
+    expect(lines[1]).toContain(`/dev/lc: ${EPERM_TEXT}`);
     expect(r.status).toBe(0);
   });
 });

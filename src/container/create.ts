@@ -96,7 +96,8 @@ export function createContainer(g: GlobalOptions, o: CreateOptions, opts: { fore
     cg = cgroupManager(spec.linux?.cgroupsPath, o.id, { systemd: g.systemdCgroup });
     cg.create();
     const resources = spec.linux?.resources;
-    cg.apply(resources && { ...resources, devices: deviceCgroupRules(resources.devices, spec.linux?.devices) });
+    // the device policy applies even without linux.resources: runc's defaults, never all devices
+    cg.apply({ ...resources, devices: deviceCgroupRules(resources?.devices, spec.linux?.devices) });
     trace('exec.fifo, cgroup setup');
 
     if (spec.process) checkLsm(spec.process);

@@ -293,7 +293,6 @@ export const COMMANDS: CommandDef[] = [
     takesId: true,
     minArgs: 1,
     maxArgs: 1,
-    pending: true,
   },
   {
     name: 'restore',
@@ -313,7 +312,6 @@ export const COMMANDS: CommandDef[] = [
     takesId: true,
     minArgs: 1,
     maxArgs: 1,
-    pending: true,
   },
 ];
 

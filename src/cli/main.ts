@@ -46,6 +46,8 @@ const HANDLERS: Record<string, Handler> = {
   },
   kill: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).killCommand(c),
   delete: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).deleteCommand(c),
+  checkpoint: (c) => (require('./cmd-criu') as typeof import('./cmd-criu')).criuCommand(c, 'checkpoint'),
+  restore: (c) => (require('./cmd-criu') as typeof import('./cmd-criu')).criuCommand(c, 'restore'),
   state: (c) => (require('./cmd-state') as typeof import('./cmd-state')).stateCommand(c),
   list: (c) => (require('./cmd-state') as typeof import('./cmd-state')).listCommand(c),
   ps: (c) => (require('./cmd-cgroups') as typeof import('./cmd-cgroups')).psCommand(c),

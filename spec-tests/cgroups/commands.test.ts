@@ -137,7 +137,8 @@ describe(`cgroup commands (${mode} host)`, () => {
     const id = startContainer(
       box,
       (s) => (s.linux!.resources = { memory: { limit: 64 * MiB } }),
-      sh('x=$(head -c 4000000 /dev/zero | tr "\\0" a); touch /tmp/ready; sleep 1000'),
+      // A loop, so sh stays (and keeps x) instead of exec'ing its last command.
+      sh('x=$(head -c 4000000 /dev/zero | tr "\\0" a); touch /tmp/ready; while :; do sleep 1000; done'),
     );
     const ready = path.join(JSON.parse(fs.readFileSync(path.join(box.root, id, 'state.json'), 'utf8')).bundle, 'rootfs', 'tmp', 'ready');
     await eventually(() => fs.existsSync(ready), 'the 4 MB allocation', 60_000);
@@ -147,9 +148,9 @@ describe(`cgroup commands (${mode} host)`, () => {
       expect(r.stderr).toMatch(/^rejecting memory limit 1048576 <= usage \d+ \(memory.checkBeforeUpdate\)\n$/);
       expect(readBoth(box, id, 'memory', 'memory.max')).toBe(String(64 * MiB));
     } else {
-      const r = box.tsrun(['update', '--memory', '64k', id]);
+      const r = box.tsrun(['update', '--memory', '1m', id]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/cannot set memory limit to 65536: current usage \d+ is higher/);
+      expect(r.stderr).toMatch(/cannot set memory limit to 1048576: current usage \d+ is higher/);
       expect(readBoth(box, id, 'memory', 'memory.limit_in_bytes')).toBe(String(64 * MiB));
     }
    }, 90_000);

@@ -336,10 +336,10 @@ async function main() {
 function summarize({ ops, names, samples, initMemory, execUnavailable }) {
   const ok = (op, name) => (samples[op]?.[name] ?? []).filter((s) => s.status === 0 && !s.failures);
   const byRound = (op, name) => new Map(ok(op, name).map((s) => [s.round, s]));
-  const ratio = (op, a, b) => {
+  const ratio = (op, a, b, field = 'ms') => {
     const ra = byRound(op, a);
     const rb = byRound(op, b);
-    return median([...ra].filter(([r]) => rb.has(r)).map(([r, s]) => s.ms / rb.get(r).ms));
+    return median([...ra].filter(([r]) => rb.has(r)).map(([r, s]) => s[field] / rb.get(r)[field]));
   };
   const rows = ops.map((op) => ({
     op,
@@ -349,6 +349,12 @@ function summarize({ ops, names, samples, initMemory, execUnavailable }) {
       'tsrun/runc': ratio(op, 'tsrun', 'runc'),
       'crun/runc': ratio(op, 'crun', 'runc'),
       'tsrun/node': ratio(op, 'tsrun', 'node -e 0'),
+    },
+    medianCpuMs: Object.fromEntries(names.map((n) => [n, median(ok(op, n).map((s) => s.cpuMs))])),
+    cpuRatios: {
+      'tsrun/runc': ratio(op, 'tsrun', 'runc', 'cpuMs'),
+      'crun/runc': ratio(op, 'crun', 'runc', 'cpuMs'),
+      'tsrun/node': ratio(op, 'tsrun', 'node -e 0', 'cpuMs'),
     },
   }));
   const init = Object.fromEntries(
@@ -378,6 +384,22 @@ function renderMarkdown(report, info, o, runtimes, failures) {
     const ratios = ratioCols.map((r) => {
       if (r === 'tsrun/node' && (row.op === 'exec' || row.op.includes('sequential'))) return '';
       return row.medianMs.tsrun === 'n/a' && r.startsWith('tsrun') ? 'n/a' : fmt(row.ratios[r], 2);
+    });
+    lines.push(`| ${opLabel[row.op] ?? row.op} | ${ms.join(' | ')} | ${ratios.join(' | ')} |`);
+  }
+  lines.push(
+    '',
+    'CPU time (user + system of the command and the children it waited for; steadier than wall time on a loaded machine):',
+    '',
+    `| operation, CPU ms | ${cols.join(' | ')} | ${ratioCols.join(' | ')} |`,
+    `|---|${cols.map(() => '---:').join('|')}|${ratioCols.map(() => '---:').join('|')}|`,
+  );
+  for (const row of report.rows) {
+    const noFloor = row.op === 'exec' || row.op.includes('sequential');
+    const ms = cols.map((c) => (noFloor && c === 'node -e 0' ? '' : fmt(row.medianCpuMs[c], 1)));
+    const ratios = ratioCols.map((r) => {
+      if (r === 'tsrun/node' && noFloor) return '';
+      return row.medianMs.tsrun === 'n/a' && r.startsWith('tsrun') ? 'n/a' : fmt(row.cpuRatios[r], 2);
     });
     lines.push(`| ${opLabel[row.op] ?? row.op} | ${ms.join(' | ')} | ${ratios.join(' | ')} |`);
   }

@@ -226,8 +226,9 @@ export function isInitAlive(state: Pick<PersistedState, 'pid' | 'pidStartTime'>)
 
 export function deriveStatus(store: StateStore, state: PersistedState): ContainerStatus {
   if (!isInitAlive(state)) return 'stopped';
-  if (fs.existsSync(path.join(store.containerDir(state.id), EXEC_FIFO))) return 'created';
+  // a frozen container is paused whether or not it was started (runc's answer)
   if (state.paused) return 'paused';
+  if (fs.existsSync(path.join(store.containerDir(state.id), EXEC_FIFO))) return 'created';
   return 'running';
 }
 

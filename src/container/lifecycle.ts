@@ -57,7 +57,11 @@ function waitForByte(fd: number, store: StateStore, state: PersistedState): void
   const buf = Buffer.alloc(1);
   for (let waited = 0; ; waited++) {
     if (readNonBlocking(fd, buf) === 1) return;
-    if (deriveStatus(store, state) === 'stopped') throw new TsrunError(`container "${state.id}" init exited before start`);
+    if (deriveStatus(store, state) === 'stopped') {
+      // it may have written the byte and exited (a short process) since the read above
+      if (readNonBlocking(fd, buf) === 1) return;
+      throw new TsrunError(`container "${state.id}" init exited before start`);
+    }
     if (waited > 10000) throw new TsrunError(`container "${state.id}" did not respond to start`);
     sleepMs(1);
   }

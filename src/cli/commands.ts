@@ -32,8 +32,6 @@ export interface CommandDef {
   maxArgs: number; // Infinity when open-ended
   /** Flags end at the first positional (exec's command line, ps's options), like runc. */
   flagsEndAtPositional?: boolean;
-  /** Parses its flags but is not implemented yet. */
-  pending?: boolean;
 }
 
 export const GLOBAL_FLAGS: FlagDef[] = [

@@ -22,7 +22,7 @@ tsrun is command-line compatible with runc.
 Usage: tsrun [global options] <command> [command options] [arguments...]
 
 Commands:
-${COMMANDS.map((c) => `   ${c.name.padEnd(width)}   ${c.summary}${c.pending ? ' (not implemented yet)' : ''}`).join('\n')}
+${COMMANDS.map((c) => `   ${c.name.padEnd(width)}   ${c.summary}`).join('\n')}
 
 Global options (before the command):
 ${flagTable(GLOBAL_FLAGS)}
@@ -33,7 +33,7 @@ Run 'tsrun <command> --help' for the options of a command.
 
 export function commandHelp(cmd: CommandDef): string {
   const usage = `tsrun ${cmd.name}${cmd.flags.length > 1 ? ' [options]' : ''}${cmd.argsUsage ? ' ' + cmd.argsUsage : ''}`;
-  let text = `Usage: ${usage}\n\n${cmd.summary}${cmd.pending ? ' (not implemented yet)' : ''}\n`;
+  let text = `Usage: ${usage}\n\n${cmd.summary}\n`;
   if (cmd.description) text += `\n${cmd.description}\n`;
   text += `\nOptions:\n${flagTable(cmd.flags)}\n`;
   return text;

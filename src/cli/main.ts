@@ -24,13 +24,6 @@ type Handler = (ctx: CommandContext) => number | void | Promise<number | void>;
 
 let exitWhenDone = false;
 
-/** A command whose flags parse but whose behaviour comes later. */
-class PendingCommandError extends TsrunError {
-  constructor(command: string) {
-    super(`${command} is not implemented yet`);
-  }
-}
-
 // Each entry requires its module on call: `state` must not load what `create` needs.
 const HANDLERS: Record<string, Handler> = {
   create: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).createCommand(c),
@@ -98,7 +91,6 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const handler = HANDLERS[command];
-    if (!handler) throw new PendingCommandError(command);
     const status = await handler({ globals: g, flags: parsed.flags, args: parsed.args, given: parsed.given });
     return typeof status === 'number' ? status : 0;
   } catch (err) {
@@ -106,10 +98,6 @@ export async function main(argv: string[]): Promise<number> {
       logConfigFromRawArgv(argv);
       const hint = err.command ? `Run 'tsrun ${err.command} --help' for usage.` : `Run 'tsrun --help' for usage.`;
       reportFatal(err.message, `tsrun: ${err.message}\n${hint}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof PendingCommandError) {
-      reportFatal(err.message, `tsrun: ${err.message}\n`);
       return err.exitCode;
     }
     const full = err instanceof Error ? err.message : String(err);

@@ -276,7 +276,7 @@ export const COMMANDS: CommandDef[] = [
   },
   {
     name: 'checkpoint',
-    summary: 'checkpoint a running container with criu',
+    summary: 'checkpoint a running container (not supported: tsrun does not drive CRIU)',
     argsUsage: ID_ARG,
     flags: [
       ...criuCommonFlags,
@@ -294,7 +294,7 @@ export const COMMANDS: CommandDef[] = [
   },
   {
     name: 'restore',
-    summary: 'restore a container from a criu checkpoint',
+    summary: 'restore a container from a checkpoint (not supported: tsrun does not drive CRIU)',
     argsUsage: ID_ARG,
     flags: [
       ...criuCommonFlags,

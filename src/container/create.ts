@@ -11,13 +11,13 @@ import { native } from '../native';
 import { buildPlan } from '../plan/build';
 import { deviceCgroupRules } from '../plan/devices';
 import type { CgroupMountSource } from '../plan/mounts';
-import type { Spec, State } from '../spec/types';
+import type { Spec } from '../spec/types';
 import { loadConfig } from '../spec/validate';
 import { trace } from '../trace';
 import { SPEC_VERSION } from '../version';
 import { cgroupManager, type CgroupManager } from '../cgroups/manager';
 import { detectCgroupMode, ownHierarchies } from '../cgroups/mode';
-import { runHooks } from './hooks';
+import { hookState, runHooks } from './hooks';
 import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
 import { openIdmappedTrees } from './idmap';
 import { killAndReap, launchInit } from './init-process';
@@ -34,10 +34,6 @@ export interface CreatedContainer {
 }
 
 const O_PATH = 0o10000000;
-
-function hookState(s: PersistedState, status: State['status']): State {
-  return { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
-}
 
 function writeIdMaps(pid: number, spec: Spec): void {
   const linux = spec.linux ?? {};

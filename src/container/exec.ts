@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { TsrunError } from '../errors';
-import { native, type WaitStatus } from '../native';
+import { native } from '../native';
 import { buildExecPlan } from '../plan/build';
 import { NAMESPACE_FLAGS } from '../plan/namespaces';
 import type { NamespaceJoin } from '../plan/types';
@@ -16,7 +16,7 @@ import { launchInit } from './init-process';
 import { checkLsm } from './lsm';
 import { addSeccompToPlan, compileSeccomp, connectSeccompListener, listenerState, seccompCacheDir } from './seccomp';
 import { deriveStatus, StateStore, type PersistedState } from './state';
-import { relayTerminal } from './tty';
+import { waitInForeground } from './foreground';
 import type { GlobalOptions } from './options';
 
 export interface ExecOptions {
@@ -149,8 +149,6 @@ function startProcess(state: PersistedState, o: ExecOptions, root: string): { pi
   }
 }
 
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
-
 /** Returns the exit status for tsrun: the process's, 128+n if killed by signal n, 0 detached. */
 export async function execInContainer(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const store = new StateStore(g.root);
@@ -166,20 +164,5 @@ export async function execInContainer(g: GlobalOptions, o: ExecOptions): Promise
   }
   if (o.detach) return 0;
 
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(started.pid, sig);
-    } catch {
-      /* exited */
-    }
-  };
-  for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
-  const exited = native().waitpidAsync(started.pid);
-  let result: WaitStatus;
-  try {
-    result = started.ptyMaster !== undefined ? await relayTerminal(started.ptyMaster, exited) : await exited;
-  } finally {
-    for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
-  }
-  return result.signal !== undefined ? 128 + result.signal : result.exitCode ?? 0;
+  return waitInForeground(started.pid, started.ptyMaster);
 }

@@ -9,6 +9,12 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Hook, State } from '../spec/types';
 import { TsrunError } from '../errors';
+import type { PersistedState } from './state';
+
+/** The state JSON a hook reads on stdin, with the status the runtime-spec gives at its moment. */
+export function hookState(s: PersistedState, status: State['status']): State {
+  return { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
+}
 
 function envObject(env: readonly string[] | undefined): NodeJS.ProcessEnv | undefined {
   if (!env) return undefined; // like runc: a hook without env inherits the runtime's

@@ -5,18 +5,13 @@ import { TsrunError } from '../errors';
 import { logger } from '../log';
 import { native } from '../native';
 import { parseSignal } from '../spec/signals';
-import type { State } from '../spec/types';
 import { cgroupManagerFromPaths } from '../cgroups/manager';
 import { createContainer } from './create';
-import { runHooksCollectingErrors } from './hooks';
-import { relayTerminal } from './tty';
+import { hookState, runHooksCollectingErrors } from './hooks';
+import { waitInForeground } from './foreground';
 import { lockContainer, withLock } from './lock';
 import { BrokenStateError, ContainerNotExistError, deriveStatus, EXEC_FIFO, StateStore, type PersistedState } from './state';
 import type { CreateOptions, GlobalOptions, RunOptions } from './options';
-
-function hookState(s: PersistedState, status: State['status']): State {
-  return { ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations };
-}
 
 export function create(g: GlobalOptions, o: CreateOptions): void {
   createContainer(g, o);
@@ -165,8 +160,6 @@ export function deleteContainer(g: GlobalOptions, id: string, force: boolean): v
   }
 }
 
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
-
 /** Foreground: start, forward signals, wait, and exit with the container's status. */
 export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   const n = native();
@@ -182,17 +175,7 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   runPoststart(created.state);
   if (o.detach) return 0;
 
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(created.pid, sig);
-    } catch {
-      /* exited */
-    }
-  };
-  for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
-  const exited = n.waitpidAsync(created.pid);
-  const status = created.ptyMaster !== undefined ? await relayTerminal(created.ptyMaster, exited) : await exited;
-  for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
+  const status = await waitInForeground(created.pid, created.ptyMaster);
   if (!o.keep) deleteContainer(g, o.id, true);
-  return status.signal !== undefined ? 128 + status.signal : status.exitCode ?? 0;
+  return status;
 }

@@ -4,6 +4,7 @@
  * container ids, and removes them afterwards, so tests can run beside other work.
  */
 import { spawnSync, type SpawnSyncOptions } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -11,7 +12,16 @@ import type { Spec } from '../src/spec/types';
 
 export const REPO = path.join(__dirname, '..');
 export const CLI = path.join(REPO, 'dist', 'tsrun.js');
-const BASE = path.join(os.tmpdir(), `tsrun-spec-base-${process.pid}`);
+// One template shared by every test process (not one per pid left behind), keyed by what
+// makes it, so a changed builder or default spec never reuses a stale one.
+const BASE = path.join(
+  os.tmpdir(),
+  `tsrun-spec-base-${createHash('sha256')
+    .update(fs.readFileSync(path.join(REPO, 'scripts/make-busybox-bundle.sh')))
+    .update(fs.readFileSync(path.join(REPO, 'src/spec/default-spec.ts')))
+    .digest('hex')
+    .slice(0, 12)}`,
+);
 
 export interface Result {
   status: number | null;
@@ -30,8 +40,15 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** The busybox bundle template, built once per test process. */
 export function baseBundle(): string {
   if (!fs.existsSync(path.join(BASE, 'config.json'))) {
-    const r = spawnSync('bash', [path.join(REPO, 'scripts/make-busybox-bundle.sh'), BASE], { encoding: 'utf8', env: cleanEnv() });
+    // built aside and renamed into place, so concurrent test processes never see half a template
+    const tmp = `${BASE}.${process.pid}`;
+    const r = spawnSync('bash', [path.join(REPO, 'scripts/make-busybox-bundle.sh'), tmp], { encoding: 'utf8', env: cleanEnv() });
     if (r.status !== 0) throw new Error(`make-busybox-bundle failed: ${r.stderr}`);
+    try {
+      fs.renameSync(tmp, BASE);
+    } catch {
+      fs.rmSync(tmp, { recursive: true, force: true }); // another process won the race
+    }
   }
   return BASE;
 }

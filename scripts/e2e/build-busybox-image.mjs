@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Builds a busybox container image from Debian's busybox-static, with no registry:
 //
-//   node scripts/e2e/build-busybox-image.mjs OUT_DIR [NAME]
+//   node scripts/e2e/build-busybox-image.mjs OUT_DIR [NAME [CMD...]]
 //
 // OUT_DIR/busybox-image.tar is one archive in both layouts clients load: an OCI image layout
 // (oci-layout, index.json, blobs/sha256/...) for `ctr images import` and podman's oci-archive,
 // and docker's manifest.json (pointing at the same blobs) for `docker load` and podman's
 // docker-archive. OUT_DIR/busybox-rootfs.tar is the bare layer, for `docker import` and
-// `podman import`. NAME defaults to localhost/tsrun-e2e/busybox:latest.
+// `podman import`. NAME defaults to localhost/tsrun-e2e/busybox:latest, CMD (the image's default
+// command) to sh; a CRI sandbox image needs one that keeps running, e.g. `sleep inf`.
 // The layer is built with fixed owners, order and times, so the image id is the same every time.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,9 +16,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const [outDir, name = 'localhost/tsrun-e2e/busybox:latest'] = process.argv.slice(2);
+const [outDir, name = 'localhost/tsrun-e2e/busybox:latest', ...cmdArgs] = process.argv.slice(2);
+const cmd = cmdArgs.length ? cmdArgs : ['sh'];
 if (!outDir) {
-  console.error('usage: build-busybox-image.mjs OUT_DIR [NAME]');
+  console.error('usage: build-busybox-image.mjs OUT_DIR [NAME [CMD...]]');
   process.exit(2);
 }
 const BUSYBOX = '/bin/busybox';
@@ -64,7 +66,7 @@ try {
     created,
     architecture: ARCH,
     os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
     history: [{ created, created_by: 'tsrun scripts/e2e/build-busybox-image.mjs' }],
   })));

@@ -1,7 +1,8 @@
 // Build: (1) compile the config JSON Schema to standalone validator code with ajv, so no
 // schema is ever compiled at start-up; (2) bundle and minify the CLI into dist/tsrun.js, with
-// the validator as its own script (dist/validate-config.js: only create and run load it) and
-// the launcher's entry dist/boot.js; (3) write V8 code caches for both (scripts/code-cache.cjs).
+// the validator as its own script (dist/validate-config.js: only create and run load it), the
+// small commands' bundle dist/tsrun-quick.js and the launcher's entry dist/boot.js; (3) write
+// V8 code caches for them (scripts/code-cache.cjs).
 import { createHash } from 'node:crypto';
 import { execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -32,11 +33,13 @@ function gitCommit() {
   }
 }
 
-// The validator stays out of the bundle: dist/tsrun.js requires it from beside itself.
-const validatorExternal = {
-  name: 'validator-external',
+// The validator stays out of the bundle: dist/tsrun.js requires it from beside itself. So does
+// the full bundle, which dist/tsrun-quick.js requires for commands it does not run.
+const siblingScripts = {
+  name: 'sibling-scripts',
   setup(build) {
     build.onResolve({ filter: /generated\/validate-config\.js$/ }, () => ({ path: './validate-config.js', external: true }));
+    build.onResolve({ filter: /^\.\/tsrun\.js$/ }, () => ({ path: './tsrun.js', external: true }));
   },
 };
 
@@ -88,16 +91,21 @@ async function bundle() {
     write: false,
     logOverride: { 'import-is-undefined': 'error' },
   };
+  const define = { __TSRUN_VERSION__: JSON.stringify(pkg.version), __TSRUN_COMMIT__: JSON.stringify(gitCommit()) };
   const results = await Promise.all([
     esbuild.build({
       ...common,
       entryPoints: [join(root, 'src/cli/main.ts')],
       outfile: join(root, 'dist/tsrun.js'),
-      plugins: [validatorExternal, directBuiltins],
-      define: {
-        __TSRUN_VERSION__: JSON.stringify(pkg.version),
-        __TSRUN_COMMIT__: JSON.stringify(gitCommit()),
-      },
+      plugins: [siblingScripts, directBuiltins],
+      define,
+    }),
+    esbuild.build({
+      ...common,
+      entryPoints: [join(root, 'src/cli/quick.ts')],
+      outfile: join(root, 'dist/tsrun-quick.js'),
+      plugins: [siblingScripts, directBuiltins],
+      define,
     }),
     esbuild.build({ ...common, entryPoints: [join(root, 'src/spec/generated/validate-config.js')], outfile: join(root, 'dist/validate-config.js') }),
     esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/boot.ts')], outfile: join(root, 'dist/boot.js'), plugins: [directBuiltins] }),
@@ -108,11 +116,11 @@ async function bundle() {
 
 /** A failed cache is no failed build: the launcher compiles from source without one. */
 function writeCodeCaches() {
-  for (const name of ['tsrun', 'tsrun.state', 'tsrun.quick', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
+  for (const name of ['tsrun', 'tsrun-quick.state', 'tsrun-quick.lifecycle', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
   const env = { ...process.env };
   // The same V8 flags as bin/tsrun gives Node, or V8 rejects the cache.
   delete env.NODE_OPTIONS;
-  for (const variant of ['state', 'quick', 'full']) {
+  for (const variant of ['state', 'lifecycle', 'full']) {
     // Its warm-up commands print their (expected) errors: only fd 3 carries its own messages.
     const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), variant], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     const why = r.output?.[3]?.toString().trim();

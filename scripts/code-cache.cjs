@@ -1,9 +1,9 @@
-// Writes V8's code caches of the two scripts bin/tsrun loads (see src/cli/boot.ts), taken after
-// a warm-up so that they hold the compiled code of the functions the commands run, not only the
+// Writes V8's code caches of the scripts bin/tsrun loads (see src/cli/boot.ts), taken after a
+// warm-up so that they hold the compiled code of the functions the commands run, not only the
 // top level:
-//   node scripts/code-cache.cjs state   dist/tsrun.state.cache, after state and list only
-//   node scripts/code-cache.cjs quick   dist/tsrun.quick.cache, after start, kill and delete only
-//   node scripts/code-cache.cjs full    dist/tsrun.cache and dist/validate-config.cache, after all
+//   node scripts/code-cache.cjs state       dist/tsrun-quick.state.cache, after state and list only
+//   node scripts/code-cache.cjs lifecycle   dist/tsrun-quick.lifecycle.cache, after start, kill, delete
+//   node scripts/code-cache.cjs full        dist/tsrun.cache and dist/validate-config.cache, after all
 // (V8 deserializes all of a cache, so the quick commands get caches without the others' code.)
 //
 // The warm-up runs real tsrun commands in this process, against a temporary --root: commands on
@@ -32,7 +32,7 @@ function report(message) {
 async function warmUp(main, tmp, variant) {
   const full = variant === 'full';
   const withLifecycle = variant !== 'state';
-  const withState = variant !== 'quick';
+  const withState = variant !== 'lifecycle';
   const root = path.join(tmp, 'root');
   const bundle = path.join(tmp, 'bundle');
   fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
@@ -80,18 +80,19 @@ async function warmUp(main, tmp, variant) {
 }
 
 async function run(variant) {
-  if (!['state', 'quick', 'full'].includes(variant)) throw new Error('usage: code-cache.cjs state|quick|full');
+  if (!['state', 'lifecycle', 'full'].includes(variant)) throw new Error('usage: code-cache.cjs state|lifecycle|full');
   const boot = require(path.join(dist, 'boot.js'));
   boot.disableCodeCache();
   const mod = { exports: {} };
-  boot.loadScript('tsrun', mod);
+  const script = variant === 'full' ? 'tsrun' : 'tsrun-quick';
+  boot.loadScript(script, mod);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-code-cache-'));
   try {
     await warmUp(mod.exports.main, tmp, variant);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  for (const name of variant === 'full' ? ['tsrun', 'validate-config'] : ['tsrun']) {
+  for (const name of variant === 'full' ? ['tsrun', 'validate-config'] : [script]) {
     const c = boot.compiled.get(name);
     if (!c || !c.buildId) throw new Error(`${name}.js was not loaded, or has no build id`);
     const data = Buffer.concat([Buffer.from(boot.cacheHeader(c.buildId), 'latin1'), c.script.createCachedData()]);

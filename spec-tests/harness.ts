@@ -11,7 +11,10 @@ import * as path from 'path';
 import type { Spec } from '../src/spec/types';
 
 export const REPO = path.join(__dirname, '..');
+/** The bundle itself, for tests that run it with `node` to control the process (stdio, signals). */
 export const CLI = path.join(REPO, 'dist', 'tsrun.js');
+/** What users run: the launcher, which picks a bundle and its code cache for the command. */
+export const LAUNCHER = path.join(REPO, 'bin', 'tsrun');
 // One template shared by every test process (not one per pid left behind), keyed by what
 // makes it, so a changed builder or default spec never reuses a stale one.
 const BASE = path.join(
@@ -91,7 +94,7 @@ export class Sandbox {
 
   /** Runs `tsrun --root <sandbox root> ...args`. */
   tsrun(args: string[], opts: SpawnSyncOptions & { env?: NodeJS.ProcessEnv } = {}): Result {
-    const r = spawnSync(process.execPath, [CLI, '--root', this.root, ...args], {
+    const r = spawnSync(LAUNCHER, ['--root', this.root, ...args], {
       encoding: 'utf8',
       timeout: 30000,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,7 +115,7 @@ export class Sandbox {
     const err = path.join(this.dir, `${id}.err`);
     const outFd = fs.openSync(out, 'w');
     const errFd = fs.openSync(err, 'w');
-    const r = spawnSync(process.execPath, [CLI, '--root', this.root, 'create', '--bundle', bundle, ...extra, id], {
+    const r = spawnSync(LAUNCHER, ['--root', this.root, 'create', '--bundle', bundle, ...extra, id], {
       encoding: 'utf8',
       timeout: 30000,
       stdio: ['ignore', outFd, errFd],

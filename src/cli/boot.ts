@@ -1,12 +1,13 @@
 /**
- * What bin/tsrun runs (bundled to dist/boot.js): dist/tsrun.js compiled from V8's code cache,
- * written at build time after a warm-up by scripts/code-cache.cjs, so a command neither parses
- * the bundle nor compiles the functions it runs. V8 deserializes a whole cache up front (a
- * third of the cost of `state`), so the quick commands get caches of just their own code:
- * dist/tsrun.state.cache (state, list) and dist/tsrun.quick.cache (start, kill, delete); the
- * others one of everything (dist/tsrun.cache). The config
- * validator (dist/validate-config.js, half the code) is a separate script with its own cache,
- * loaded only by the commands that read a config.
+ * What bin/tsrun runs (bundled to dist/boot.js): a bundle compiled from V8's code cache, written
+ * at build time after a warm-up by scripts/code-cache.cjs, so a command neither parses the
+ * bundle nor compiles the functions it runs. Reading, deserializing and initialising a bundle
+ * cost in proportion to its size, so the quick commands (state, list, start, kill, delete) run
+ * from a bundle of their own, dist/tsrun-quick.js, with a cache of just their code
+ * (tsrun-quick.state.cache: state, list; tsrun-quick.lifecycle.cache: start, kill, delete); the
+ * others from dist/tsrun.js and its cache of everything. The config validator
+ * (dist/validate-config.js) is a separate script with its own cache, loaded only by the
+ * commands that read a config.
  *
  * A cache that does not fit (missing, made by another Node or for another build) is ignored and
  * the script is compiled the ordinary way. Library users keep requiring dist/tsrun.js directly.
@@ -42,8 +43,10 @@ export function disableCodeCache(): void {
 
 const trace = process.env.TSRUN_TRACE === '1';
 
-/** Commands with a cache variant of their own (scripts/code-cache.cjs makes one per variant). */
-export const CACHE_VARIANT: Record<string, string> = { state: 'state', list: 'state', start: 'quick', kill: 'quick', delete: 'quick' };
+const QUICK_SCRIPT = 'tsrun-quick';
+/** The quick commands, by the cache variant of dist/tsrun-quick.js that holds their code. */
+export const QUICK_VARIANT: Record<string, string> = { state: 'state', list: 'state', start: 'lifecycle', kill: 'lifecycle', delete: 'lifecycle' };
+const FULL_REQUEST = './tsrun.js';
 // Global flags that take a value (src/cli/commands.ts), to find the command word in argv.
 const GLOBAL_FLAGS_WITH_VALUE = ['--log', '--log-format', '--root', '--rootless', '-log', '-log-format', '-root', '-rootless'];
 
@@ -57,7 +60,7 @@ export function commandOf(argv: string[]): string | undefined {
   return undefined;
 }
 
-/** `variant` names a cache of the same script made by another warm-up (tsrun.state.cache). */
+/** `variant` names a cache of the same script made by another warm-up (tsrun-quick.state.cache). */
 export function cacheFile(name: string, variant?: string): string {
   return path.join(__dirname, variant ? `${name}.${variant}.cache` : `${name}.cache`);
 }
@@ -131,8 +134,13 @@ export function loadScript(name: string, mod: { exports: unknown } = { exports: 
 // The bundle's require: the validator comes through loadScript (and its cache), anything else
 // from Node. Carries require's properties, so the bundle's `require.main === module` holds.
 let validator: unknown;
+let full: unknown;
 const bundleRequire: NodeJS.Require = Object.assign(
-  (request: string): unknown => (request === VALIDATOR_REQUEST ? (validator ??= loadScript('validate-config')) : require(request)),
+  (request: string): unknown => {
+    if (request === VALIDATOR_REQUEST) return (validator ??= loadScript('validate-config'));
+    if (request === FULL_REQUEST) return (full ??= loadScript('tsrun'));
+    return require(request);
+  },
   require,
 );
 
@@ -145,7 +153,8 @@ if (require.main === module) {
   const command = commandOf(argv);
   // Not this module: the bundle's own `require.main === module` start stays off, and we start it.
   const bundle = { exports: {} as { main(argv: string[]): Promise<number> } };
-  loadScript('tsrun', bundle, command && Object.hasOwn(CACHE_VARIANT, command) ? CACHE_VARIANT[command] : undefined);
+  if (command && Object.hasOwn(QUICK_VARIANT, command)) loadScript(QUICK_SCRIPT, bundle, QUICK_VARIANT[command]);
+  else loadScript('tsrun', bundle);
   // Exit as soon as the command is done (all output is written synchronously): Node's orderly
   // teardown after the event loop drains (freeing the environment, pending GC tasks) cost 5% of
   // `state` and 8% of `create`.

@@ -1,5 +1,5 @@
 /** pause, resume, update, events, ps: option mapping onto the cgroup-backed container commands. */
-import type { CommandContext } from './main';
+import type { CommandContext } from './dispatch';
 
 export function pauseCommand(ctx: CommandContext): void {
   (require('../container/pause') as typeof import('../container/pause')).pause(ctx.globals, ctx.args[0]);

@@ -1,7 +1,7 @@
 /** checkpoint and restore: tsrun has no CRIU integration; say why clearly (clients probe these). */
 import * as fs from 'fs';
 import { TsrunError } from '../errors';
-import type { CommandContext } from './main';
+import type { CommandContext } from './dispatch';
 
 function findCriu(): string | undefined {
   return ['/usr/sbin/criu', '/usr/bin/criu', '/sbin/criu', '/usr/local/sbin/criu'].find((p) => fs.existsSync(p));

@@ -1,6 +1,6 @@
 /** exec: flags onto src/container/exec. */
 import * as path from 'path';
-import type { CommandContext } from './main';
+import type { CommandContext } from './dispatch';
 
 export function execCommand(ctx: CommandContext): Promise<number> {
   const f = ctx.flags;

@@ -1,7 +1,7 @@
 /** spec and features: documents about configs, no container involved. */
 import * as path from 'path';
 import { writeAll } from '../log';
-import type { CommandContext } from './main';
+import type { CommandContext } from './dispatch';
 
 export function specCommand(ctx: CommandContext): void {
   const { writeDefaultSpec } = require('../spec/spec-command') as {

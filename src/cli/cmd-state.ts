@@ -4,7 +4,7 @@ import { TsrunError } from '../errors';
 import { StateStore, StateOutput, deriveStatus, stateJson } from '../container/state';
 import { validateId } from '../container/id';
 import { writeAll } from '../log';
-import type { CommandContext } from './main';
+import type { CommandContext } from './dispatch';
 
 export function stateCommand(ctx: CommandContext): void {
   const id = ctx.args[0];

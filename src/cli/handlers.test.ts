@@ -1,24 +1,35 @@
-/** How parsed command lines reach src/container/lifecycle (mocked here). */
+/** How parsed command lines reach src/container/{run,lifecycle} (mocked here), from both entries. */
 import * as path from 'path';
 
-jest.mock('../container/lifecycle', () => ({
+jest.mock('../container/run', () => ({
   create: jest.fn(),
-  start: jest.fn(),
   run: jest.fn(() => 7),
+}));
+jest.mock('../container/lifecycle', () => ({
+  start: jest.fn(),
   kill: jest.fn(),
   deleteContainer: jest.fn(),
 }));
+// The full bundle as dist/tsrun-quick.js reaches it (boot.ts resolves the request).
+jest.mock('./tsrun.js', () => ({ main: jest.fn(async () => 5) }), { virtual: true });
 
 jest.mock('../log', () => ({ ...jest.requireActual('../log'), reportFatal: jest.fn() }));
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const lifecycle = require('../container/lifecycle') as Record<string, jest.Mock>;
+const lifecycle = {
+  ...(require('../container/lifecycle') as Record<string, jest.Mock>),
+  ...(require('../container/run') as Record<string, jest.Mock>),
+};
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const fullEntry = require('./tsrun.js') as { main: jest.Mock };
 import { TsrunError } from '../errors';
 // Required after the mocks: the esbuild transform does not hoist jest.mock above imports.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { reportFatal } = require('../log') as { reportFatal: jest.Mock };
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { main } = require('./main') as typeof import('./main');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const quick = require('./quick') as typeof import('./quick');
 
 const globals = { root: '/r', log: undefined, logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
 
@@ -74,4 +85,27 @@ test('a lifecycle error becomes exit status err.exitCode and one reported line',
   });
   expect(await main(['--root', '/r', 'kill', 'c1', 'KILL'])).toBe(1);
   expect(reportFatal).toHaveBeenLastCalledWith('plain failure');
+});
+
+test('the quick entry runs start, kill, delete itself', async () => {
+  await quick.main(['--root', '/r', 'start', 'c1']);
+  expect(lifecycle.start).toHaveBeenCalledWith(globals, 'c1');
+  await quick.main(['--root', '/r', 'kill', '--all', 'c1', '9']);
+  expect(lifecycle.kill).toHaveBeenLastCalledWith(globals, 'c1', '9', true);
+  await quick.main(['--root', '/r', 'delete', '-f', 'c1']);
+  expect(lifecycle.deleteContainer).toHaveBeenCalledWith(globals, 'c1', true);
+  expect(fullEntry.main).not.toHaveBeenCalled();
+});
+
+test('the quick entry hands any other command line whole to the full entry', async () => {
+  const argv = ['--root', '/r', 'run', '-d', 'c1'];
+  expect(await quick.main(argv)).toBe(5);
+  expect(fullEntry.main).toHaveBeenCalledWith(argv);
+  expect(lifecycle.run).not.toHaveBeenCalled();
+});
+
+test('the quick entry reports usage errors itself', async () => {
+  expect(await quick.main(['--root', '/r', 'start'])).toBe(1);
+  expect(reportFatal).toHaveBeenCalled();
+  expect(fullEntry.main).not.toHaveBeenCalled();
 });

@@ -1,21 +1,17 @@
-/** Container lifecycle operations: create, start, run, kill, delete (runc's semantics). */
+/**
+ * Lifecycle operations on an existing container: start, kill, delete (runc's semantics). create
+ * and run are in run.ts, so these commands never load what creating a container needs.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { TsrunError } from '../errors';
 import { logger } from '../log';
-import { native } from '../native';
 import { parseSignal } from '../spec/signals';
 import { cgroupManagerFromPaths } from '../cgroups/manager';
-import { createContainer } from './create';
 import { hookState, runHooksCollectingErrors } from './hooks';
-import { waitInForeground } from './foreground';
 import { lockContainer, withLock } from './lock';
 import { BrokenStateError, ContainerNotExistError, deriveStatus, EXEC_FIFO, StateStore, type PersistedState } from './state';
-import type { CreateOptions, GlobalOptions, RunOptions } from './options';
-
-export function create(g: GlobalOptions, o: CreateOptions): void {
-  createContainer(g, o);
-}
+import type { GlobalOptions } from './options';
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -71,7 +67,7 @@ function waitForEof(fd: number): void {
   }
 }
 
-function startLocked(store: StateStore, id: string): PersistedState {
+export function startLocked(store: StateStore, id: string): PersistedState {
   const state = store.read(id);
   const status = deriveStatus(store, state);
   if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
@@ -80,7 +76,7 @@ function startLocked(store: StateStore, id: string): PersistedState {
   return state;
 }
 
-function runPoststart(state: PersistedState): void {
+export function runPoststart(state: PersistedState): void {
   for (const msg of runHooksCollectingErrors(state.hooks?.poststart, 'poststart', hookState(state, 'running')))
     logger.warn(msg);
 }
@@ -158,24 +154,4 @@ export function deleteContainer(g: GlobalOptions, id: string, force: boolean): v
   } finally {
     release();
   }
-}
-
-/** Foreground: start, forward signals, wait, and exit with the container's status. */
-export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
-  const n = native();
-  if (!o.detach && !o.noSubreaper) n.setChildSubreaper();
-  const created = createContainer(g, o, { foregroundTerminal: !o.detach });
-  const store = new StateStore(g.root);
-  try {
-    withLock(g.root, o.id, () => startLocked(store, o.id));
-  } catch (err) {
-    deleteContainer(g, o.id, true);
-    throw err;
-  }
-  runPoststart(created.state);
-  if (o.detach) return 0;
-
-  const status = await waitInForeground(created.pid, created.ptyMaster);
-  if (!o.keep) deleteContainer(g, o.id, true);
-  return status;
 }

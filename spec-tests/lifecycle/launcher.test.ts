@@ -1,0 +1,57 @@
+/**
+ * bin/tsrun as users run it: each command runs from the bundle meant for it, compiled from a
+ * code cache V8 accepted (a rejected or missing cache still works, only slower, so nothing else
+ * would notice), and a full container lifecycle works through the small commands' bundle.
+ */
+import { Sandbox, sh } from '../harness';
+
+let box: Sandbox;
+beforeAll(() => {
+  box = new Sandbox('launcher');
+});
+afterAll(() => box.cleanup());
+
+/** The scripts the command loaded, as "<script> <cache variant or ''> <cache use>". */
+function loadedScripts(args: string[]): string[] {
+  const r = box.tsrun(args, { env: { TSRUN_TRACE: '1' } });
+  return [...r.stderr.matchAll(/load and run (\S+)\.js(?: \((\w+) cache\))?, code cache (\w+)/g)].map((m) => `${m[1]} ${m[2] ?? ''} ${m[3]}`);
+}
+
+test('the small commands run from tsrun-quick.js with their own caches', () => {
+  const missing = box.id();
+  expect(loadedScripts(['state', missing])).toEqual(['tsrun-quick state accepted']);
+  expect(loadedScripts(['list'])).toEqual(['tsrun-quick state accepted']);
+  for (const cmd of [['start'], ['kill'], ['delete'], ['delete', '--force']]) {
+    expect(loadedScripts([...cmd, missing])).toEqual(['tsrun-quick lifecycle accepted']);
+  }
+});
+
+test('the other commands run from tsrun.js; those reading a config also load the validator', () => {
+  expect(loadedScripts(['--version'])).toEqual(['tsrun  accepted']);
+  expect(loadedScripts(['ps', box.id()])).toEqual(['tsrun  accepted']);
+  const bundle = box.bundle((s) => {
+    s.process!.args = ['true'];
+  });
+  expect(loadedScripts(['run', '--bundle', bundle, box.id()])).toEqual(['tsrun  accepted', 'validate-config  accepted']);
+});
+
+test('usage errors of the small commands read as everywhere else', () => {
+  const r = box.tsrun(['--log-format', 'xml', 'state', 'x']);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe(`tsrun: invalid value "xml" for --log-format: choose text, json\nRun 'tsrun --help' for usage.\n`);
+});
+
+test('create, state, start, kill, delete through the launcher', () => {
+  const bundle = box.bundle((s) => {
+    s.process!.args = sh('trap "exit 3" TERM; echo up; sleep 30 & wait');
+  });
+  const c = box.create(bundle);
+  expect(c.result.status).toBe(0);
+  expect(box.state(c.id).status).toBe('created');
+  expect(box.tsrun(['start', c.id]).status).toBe(0);
+  box.waitStatus(c.id, 'running');
+  expect(box.tsrun(['kill', c.id, 'TERM']).status).toBe(0);
+  box.waitStatus(c.id, 'stopped');
+  expect(box.tsrun(['delete', c.id]).status).toBe(0);
+  expect(box.tsrun(['state', c.id]).stderr).toMatch(/does not exist/);
+});

@@ -1,0 +1,28 @@
+/**
+ * The entry of dist/tsrun-quick.js: state, list, start, kill and delete, the commands clients run
+ * most and that must cost little more than Node's own start. Its bundle leaves out what only
+ * create, run and exec need (config validation, the launch plan, cgroup setup), so there is less
+ * to read, deserialize from the code cache and initialise. Any other command line goes to the
+ * full bundle.
+ */
+import { dispatch, type Handler } from './dispatch';
+
+const HANDLERS: Record<string, Handler> = {
+  start: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).startCommand(c),
+  kill: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).killCommand(c),
+  delete: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).deleteCommand(c),
+  state: (c) => (require('./cmd-state') as typeof import('./cmd-state')).stateCommand(c),
+  list: (c) => (require('./cmd-state') as typeof import('./cmd-state')).listCommand(c),
+};
+
+/** The commands this entry runs itself (bin/tsrun's boot picks the entry by them). */
+export const QUICK_COMMANDS = Object.keys(HANDLERS);
+
+function fullEntry(argv: string[]): Promise<number> {
+  // Resolved by boot.ts's loader to dist/tsrun.js (and its code cache).
+  return (require('./tsrun.js') as typeof import('./main')).main(argv);
+}
+
+export function main(argv: string[]): Promise<number> {
+  return dispatch(argv, HANDLERS, fullEntry);
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
@@ -53,6 +54,16 @@ static Napi::Value Flock(const Napi::CallbackInfo& info) {
   while (rc < 0 && errno == EINTR);
   if (rc < 0) THROW_ERRNO(env, "flock", errno);
   return env.Undefined();
+}
+
+// Waits up to timeoutMs for fd to become readable (data, or end of file when no writer is left);
+// true when it did. Lets `start` sleep exactly until the init answers instead of polling.
+static Napi::Value PollReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct pollfd p = {IntArg(info, 0), POLLIN, 0};
+  int rc = poll(&p, 1, IntArg(info, 1));
+  if (rc < 0 && errno != EINTR) THROW_ERRNO(env, "poll", errno);
+  return Napi::Boolean::New(env, rc > 0);
 }
 
 static Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
@@ -380,6 +391,7 @@ Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("pollReadable", Napi::Function::New(env, PollReadable));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("sendMsg", Napi::Function::New(env, SendMsg));

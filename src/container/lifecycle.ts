@@ -6,16 +6,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TsrunError } from '../errors';
 import { logger } from '../log';
+import { native } from '../native';
 import { parseSignal } from '../spec/signals';
 import { cgroupManagerFromPaths } from '../cgroups/manager';
 import { hookState, runHooksCollectingErrors } from './hooks';
 import { lockContainer, withLock } from './lock';
 import { BrokenStateError, ContainerNotExistError, deriveStatus, EXEC_FIFO, StateStore, type PersistedState } from './state';
 import type { GlobalOptions } from './options';
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /**
  * Release the init blocked on exec.fifo: opening the read end lets its open() return, and the
@@ -44,27 +41,29 @@ function readNonBlocking(fd: number, buf: Buffer): number | 'again' {
   }
 }
 
+// Each wait ends when the init writes or closes its end; between waits we look at whether
+// it is still alive, so a dead init cannot hang us.
+const POLL_MS = 20;
+
 function waitForByte(fd: number, store: StateStore, state: PersistedState): void {
   const buf = Buffer.alloc(1);
-  for (let waited = 0; ; waited++) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    // 0 (no writer) is no answer either: run's start may come before the init opens its end
     if (readNonBlocking(fd, buf) === 1) return;
     if (deriveStatus(store, state) === 'stopped') {
       // it may have written the byte and exited (a short process) since the read above
       if (readNonBlocking(fd, buf) === 1) return;
       throw new TsrunError(`container "${state.id}" init exited before start`);
     }
-    if (waited > 10000) throw new TsrunError(`container "${state.id}" did not respond to start`);
-    sleepMs(1);
+    if (Date.now() > deadline) throw new TsrunError(`container "${state.id}" did not respond to start`);
+    native().pollReadable(fd, POLL_MS);
   }
 }
 
 function waitForEof(fd: number): void {
   const buf = Buffer.alloc(64);
-  for (;;) {
-    const n = readNonBlocking(fd, buf);
-    if (n === 0) return;
-    sleepMs(1);
-  }
+  while (readNonBlocking(fd, buf) !== 0) native().pollReadable(fd, POLL_MS);
 }
 
 export function startLocked(store: StateStore, id: string): PersistedState {

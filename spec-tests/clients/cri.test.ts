@@ -99,7 +99,7 @@ interface Listed {
 
 /** `<runtime> --root <root> list`: the containers that runtime itself knows of. */
 function listedBy(rt: Runtime, root = runtimeRoot(rt)): Listed[] {
-  // the shim makes the root with its first container (tsrun's list refuses a missing root)
+  // the shim makes the root with its first container; runc's list would create a missing one
   if (!fs.existsSync(root)) return [];
   const r = run(rt.path, ['--root', root, 'list', '--format', 'json']);
   if (r.status !== 0) throw new Error(`${rt.name} list failed: ${r.stderr}`);

@@ -240,9 +240,11 @@ test('list: table, json, quiet', () => {
   r = tsrun(['--root', listRoot, 'list', '-q']);
   expect(r.stdout).toBe('a-long-container-name\nb\n');
 
-  // A missing default root is an empty list; a missing explicit root is an error.
+  // A missing root, default or given, is an empty list (runc's too), and stays missing.
   expect(tsrun(['list', '-q'], { env: { XDG_RUNTIME_DIR: path.join(tmp, 'xdg') } }).status).toBe(0);
   r = tsrun(['--root', path.join(tmp, 'nonexistent'), 'list']);
-  expect(r.status).toBe(1);
-  expect(r.stderr).toMatch(/does not exist/);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe('ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
+  expect(tsrun(['--root', path.join(tmp, 'nonexistent'), 'list', '--format', 'json']).stdout).toBe('[]\n');
+  expect(fs.existsSync(path.join(tmp, 'nonexistent'))).toBe(false);
 });

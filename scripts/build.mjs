@@ -68,13 +68,26 @@ const directBuiltins = {
 };
 
 /**
+ * A script boot.ts loads is wrapped, on its first line, so that it works two ways: required as a
+ * CommonJS module (library users, tests) it runs at once, with the arguments of Node's module
+ * wrapper; compiled as a plain script by boot.ts (where `module` is no global) its value is the
+ * module function, which boot calls. Boot then compiles the file's text as read, not a
+ * concatenation V8 would first copy flat (a young-generation string as large as the bundle).
+ */
+const MODULE_HEAD =
+  '(function (run) { return typeof module === "object" ? run(exports, require, module, __filename, __dirname) : run; })' +
+  '(function (exports, require, module, __filename, __dirname) {';
+const MODULE_TAIL = '\n});\n';
+
+/**
  * Write an esbuild output with a build id (a hash of its text) as its first comment: a code
  * cache is used only with the script it was made from (see src/cli/boot.ts).
  */
-function writeWithBuildId(result) {
+function writeWithBuildId(result, { loadedByBoot }) {
   for (const out of result.outputFiles) {
     const id = createHash('sha256').update(out.contents).digest('hex').slice(0, 16);
-    writeFileSync(out.path, `/*build:${id}*/${out.text}`);
+    const text = loadedByBoot ? MODULE_HEAD + out.text + MODULE_TAIL : out.text;
+    writeFileSync(out.path, `/*build:${id}*/${text}`);
   }
 }
 
@@ -111,7 +124,8 @@ async function bundle() {
     esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/boot.ts')], outfile: join(root, 'dist/boot.js'), plugins: [directBuiltins] }),
   ]);
   mkdirSync(join(root, 'dist'), { recursive: true });
-  results.forEach(writeWithBuildId);
+  // The last one is boot.js itself, which Node runs as its main module.
+  results.forEach((result, i) => writeWithBuildId(result, { loadedByBoot: i < results.length - 1 }));
 }
 
 /** A failed cache is no failed build: the launcher compiles from source without one. */

@@ -12,6 +12,16 @@ const toStderr = process.env.TSRUN_TRACE === '1';
 let lastMs: number | undefined;
 let lastCpu: NodeJS.CpuUsage | undefined;
 
+/**
+ * V8's young generation, used/size: when it fills, a scavenge copies everything live (nearly all
+ * of a short command's objects) and costs milliseconds, so what a phase allocates shows here.
+ */
+function youngGeneration(): string {
+  const v8 = require('v8') as typeof import('v8');
+  const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return young ? `young ${Math.round(young.space_used_size / 1024)}/${Math.round(young.space_size / 1024)} KiB` : 'young ?';
+}
+
 /** The phase named here has just ended. */
 export function trace(phase: string): void {
   if (!toStderr && !logger.debugEnabled) return;
@@ -23,7 +33,7 @@ export function trace(phase: string): void {
   if (lastMs === undefined) process.once('exit', () => trace('rest of the command, until exit'));
   lastMs = now;
   lastCpu = cpu;
-  const text = `trace: ${(now - previous).toFixed(2).padStart(7)} ms (cpu ${cpuMs.toFixed(2).padStart(6)})  ${phase}  (at ${now.toFixed(1)} ms)`;
+  const text = `trace: ${(now - previous).toFixed(2).padStart(7)} ms (cpu ${cpuMs.toFixed(2).padStart(6)})  ${phase}  (at ${now.toFixed(1)} ms, ${youngGeneration()})`;
   if (toStderr) writeAll(2, text + '\n');
   else logger.debug(text);
 }

@@ -16,9 +16,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
 
-// CommonJS's wrapper, on the first line so stack traces keep the bundle's line numbers.
-const HEAD = '(function (exports, require, module, __filename, __dirname) {';
-const TAIL = '\n})';
 /** A cache file is this header (magic and the build id of its script), then V8's data. */
 const MAGIC = 'tsrun-code-cache-1 ';
 const VALIDATOR_REQUEST = './validate-config.js';
@@ -116,7 +113,9 @@ export function loadScript(name: string, mod: { exports: unknown } = { exports: 
   const source = fs.readFileSync(file, 'utf8');
   const buildId = buildIdOf(source);
   const cachedData = options.useCodeCache && buildId ? readCache(name, variant, buildId) : undefined;
-  const script = new vm.Script(HEAD + source + TAIL, { filename: file, cachedData });
+  // The build wrapped the bundle's code in a module function (scripts/build.mjs), which is the
+  // script's value here.
+  const script = new vm.Script(source, { filename: file, cachedData });
   const cache: CacheUse = !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
   compiled.set(name, { script, buildId, cache });
   (script.runInThisContext() as Function)(mod.exports, bundleRequire, mod, file, __dirname);

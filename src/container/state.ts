@@ -1,8 +1,9 @@
 /**
  * The state store: `<root>/<id>/state.json`, runc's layout. Written atomically (temp file in the
- * same directory, fsync, rename) so a reader never sees half a file and a writer killed midway
- * leaves the previous state intact. The fsync makes the rename publish complete data even on a
- * disk-backed --root; on the default tmpfs root (/run) it costs nothing.
+ * same directory, rename) so a reader never sees half a file and a writer killed midway leaves
+ * the previous state intact. No fsync, like runc: the state describes processes that do not
+ * outlive the machine, a file a power loss tore is reported broken and `delete` removes it, and
+ * on a disk-backed --root the fsyncs cost milliseconds on every create.
  * The status is never stored: it is derived from /proc each time.
  *
  * This module is on the path of `state` and `list`, so it loads nothing but fs and path.
@@ -134,7 +135,6 @@ export class StateStore {
       const data = Buffer.from(JSON.stringify(state));
       let off = 0;
       while (off < data.length) off += fs.writeSync(fd, data, off);
-      fs.fsyncSync(fd);
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });

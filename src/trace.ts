@@ -31,9 +31,10 @@ export function trace(phase: string): void {
   const previous = lastMs ?? 0;
   const cpuMs = (cpu.user + cpu.system - (lastCpu ? lastCpu.user + lastCpu.system : 0)) / 1000;
   if (lastMs === undefined) process.once('exit', () => trace('rest of the command, until exit'));
-  lastMs = now;
-  lastCpu = cpu;
   const text = `trace: ${(now - previous).toFixed(2).padStart(7)} ms (cpu ${cpuMs.toFixed(2).padStart(6)})  ${phase}  (at ${now.toFixed(1)} ms, ${youngGeneration()})`;
   if (toStderr) writeAll(2, text + '\n');
   else logger.debug(text);
+  // The next phase starts now: the trace's own cost (loading the v8 module first) is no phase's.
+  lastMs = process.uptime() * 1000;
+  lastCpu = process.cpuUsage();
 }

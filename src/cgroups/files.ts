@@ -114,6 +114,22 @@ export function killPids(pids: Iterable<number>): void {
  * rmdir every directory of the tree, children first. A cgroup whose last task has just
  * died can report EBUSY for a moment while the kernel finishes tearing it down, so retry.
  */
+/**
+ * rmdir alone: true when dir is gone (or was never there), false when it still has processes or
+ * child cgroups (EBUSY), so the caller takes the long way.
+ */
+export function removeIfEmpty(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'EBUSY' || code === 'ENOTEMPTY') return false;
+    throw wrapError(`remove cgroup ${dir}`, err);
+  }
+}
+
 export function removeCgroupTree(dir: string, timeoutMs = 5000): void {
   for (const d of cgroupTreeDeepestFirst(dir)) {
     let lastError: unknown;

@@ -23,6 +23,7 @@ import {
   pidsInTree,
   readCgroupFile,
   removeCgroupTree,
+  removeIfEmpty,
   waitFor,
   writeCgroupFile,
 } from './files';
@@ -278,6 +279,8 @@ export class V1CgroupManager implements CgroupManager {
   }
 
   destroy(): void {
+    // A delete after the container stopped finds every directory empty: rmdir is all it takes.
+    if (this.uniqueDirs().every(removeIfEmpty)) return;
     if (!this.exists()) return;
     // Empty (a delete after the container stopped): nothing in it can fork, so no freeze or wait.
     if (this.pids().length === 0) {

@@ -24,6 +24,7 @@ import {
   pidsInTree,
   readCgroupFile,
   removeCgroupTree,
+  removeIfEmpty,
   waitFor,
   writeCgroupFile,
 } from './files';
@@ -287,7 +288,8 @@ export class V2CgroupManager implements CgroupManager {
   }
 
   destroy(): void {
-    if (!this.exists()) return;
+    // A delete after the container stopped finds the directory empty: rmdir is all it takes.
+    if (removeIfEmpty(this.dir)) return;
     if (cgroupFileExists(this.dir, 'cgroup.kill')) {
       // One write kills the whole subtree, racing no fork.
       writeCgroupFile(this.dir, 'cgroup.kill', '1');

@@ -8,6 +8,7 @@ import { dispatch, type Handler } from './dispatch';
 export { parseArgs, CliUsageError } from './parse';
 export type { ParsedArgs } from './parse';
 export { versionText, type CommandContext } from './dispatch';
+export { exitProcess } from '../native';
 
 let exitWhenDone = false;
 

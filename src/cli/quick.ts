@@ -7,6 +7,8 @@
  */
 import { dispatch, type Handler } from './dispatch';
 
+export { exitProcess } from '../native';
+
 const HANDLERS: Record<string, Handler> = {
   start: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).startCommand(c),
   kill: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).killCommand(c),

@@ -1,8 +1,8 @@
 // Build: (1) compile the config JSON Schema to standalone validator code with ajv, so no
 // schema is ever compiled at start-up; (2) bundle and minify the CLI into dist/tsrun.js, with
 // the validator as its own script (dist/validate-config.js: only create and run load it), the
-// small commands' bundle dist/tsrun-quick.js and the launcher's entry dist/boot.js; (3) write
-// V8 code caches for them (scripts/code-cache.cjs).
+// small commands' bundle dist/tsrun-quick.js, create/run/exec's dist/tsrun-create.js and the
+// launcher's entry dist/boot.js; (3) write V8 code caches for them (scripts/code-cache.cjs).
 import { createHash } from 'node:crypto';
 import { execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -105,21 +105,16 @@ async function bundle() {
     logOverride: { 'import-is-undefined': 'error' },
   };
   const define = { __TSRUN_VERSION__: JSON.stringify(pkg.version), __TSRUN_COMMIT__: JSON.stringify(gitCommit()) };
+  // The CLI's entries: every command (and the library), the small commands, the container-making ones.
+  const cliEntries = [
+    ['src/cli/main.ts', 'dist/tsrun.js'],
+    ['src/cli/entry-quick.ts', 'dist/tsrun-quick.js'],
+    ['src/cli/entry-create.ts', 'dist/tsrun-create.js'],
+  ];
   const results = await Promise.all([
-    esbuild.build({
-      ...common,
-      entryPoints: [join(root, 'src/cli/main.ts')],
-      outfile: join(root, 'dist/tsrun.js'),
-      plugins: [siblingScripts, directBuiltins],
-      define,
-    }),
-    esbuild.build({
-      ...common,
-      entryPoints: [join(root, 'src/cli/quick.ts')],
-      outfile: join(root, 'dist/tsrun-quick.js'),
-      plugins: [siblingScripts, directBuiltins],
-      define,
-    }),
+    ...cliEntries.map(([entry, out]) =>
+      esbuild.build({ ...common, entryPoints: [join(root, entry)], outfile: join(root, out), plugins: [siblingScripts, directBuiltins], define }),
+    ),
     esbuild.build({ ...common, entryPoints: [join(root, 'src/spec/generated/validate-config.js')], outfile: join(root, 'dist/validate-config.js') }),
     esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/boot.ts')], outfile: join(root, 'dist/boot.js'), plugins: [directBuiltins] }),
   ]);
@@ -130,11 +125,11 @@ async function bundle() {
 
 /** A failed cache is no failed build: the launcher compiles from source without one. */
 function writeCodeCaches() {
-  for (const name of ['tsrun', 'tsrun-quick.state', 'tsrun-quick.lifecycle', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
+  for (const name of ['tsrun', 'tsrun-quick.state', 'tsrun-quick.lifecycle', 'tsrun-create', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
   const env = { ...process.env };
   // The same V8 flags as bin/tsrun gives Node, or V8 rejects the cache.
   delete env.NODE_OPTIONS;
-  for (const variant of ['state', 'lifecycle', 'full']) {
+  for (const variant of ['state', 'lifecycle', 'create', 'full']) {
     // Its warm-up commands print their (expected) errors: only fd 3 carries its own messages.
     const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), variant], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     const why = r.output?.[3]?.toString().trim();

@@ -26,13 +26,18 @@ test('the small commands run from tsrun-quick.js with their own caches', () => {
   }
 });
 
-test('the other commands run from tsrun.js; those reading a config also load the validator', () => {
-  expect(loadedScripts(['--version'])).toEqual(['tsrun  accepted']);
-  expect(loadedScripts(['ps', box.id()])).toEqual(['tsrun  accepted']);
+test('create, run and exec run from tsrun-create.js, and load the validator when they read a config', () => {
   const bundle = box.bundle((s) => {
     s.process!.args = ['true'];
   });
-  expect(loadedScripts(['run', '--bundle', bundle, box.id()])).toEqual(['tsrun  accepted', 'validate-config  accepted']);
+  expect(loadedScripts(['run', '--bundle', bundle, box.id()])).toEqual(['tsrun-create  accepted', 'validate-config  accepted']);
+  expect(loadedScripts(['exec', box.id(), 'true'])).toEqual(['tsrun-create  accepted']);
+});
+
+test('the other commands run from tsrun.js', () => {
+  expect(loadedScripts(['--version'])).toEqual(['tsrun  accepted']);
+  expect(loadedScripts(['ps', box.id()])).toEqual(['tsrun  accepted']);
+  expect(loadedScripts(['features'])).toEqual(['tsrun  accepted']);
 });
 
 test('usage errors of the small commands read as everywhere else', () => {

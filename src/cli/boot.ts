@@ -2,10 +2,10 @@
  * What bin/tsrun runs (bundled to dist/boot.js): a bundle compiled from V8's code cache, written
  * at build time after a warm-up by scripts/code-cache.cjs, so a command neither parses the
  * bundle nor compiles the functions it runs. Reading, deserializing and initialising a bundle
- * cost in proportion to its size, so the quick commands (state, list, start, kill, delete) run
- * from a bundle of their own, dist/tsrun-quick.js, with a cache of just their code
- * (tsrun-quick.state.cache: state, list; tsrun-quick.lifecycle.cache: start, kill, delete); the
- * others from dist/tsrun.js and its cache of everything. The config validator
+ * cost in proportion to its size, so commands run from bundles of just their code: state, list,
+ * start, kill and delete from dist/tsrun-quick.js (caches tsrun-quick.state.cache: state, list;
+ * tsrun-quick.lifecycle.cache: start, kill, delete), create, run and exec from
+ * dist/tsrun-create.js, the others from dist/tsrun.js. The config validator
  * (dist/validate-config.js) is a separate script with its own cache, loaded only by the
  * commands that read a config.
  *
@@ -40,9 +40,17 @@ export function disableCodeCache(): void {
 
 const trace = process.env.TSRUN_TRACE === '1';
 
-const QUICK_SCRIPT = 'tsrun-quick';
-/** The quick commands, by the cache variant of dist/tsrun-quick.js that holds their code. */
-export const QUICK_VARIANT: Record<string, string> = { state: 'state', list: 'state', start: 'lifecycle', kill: 'lifecycle', delete: 'lifecycle' };
+/** The script (and cache variant) of the commands that do not run from dist/tsrun.js. */
+export const ENTRY: Record<string, { script: string; variant?: string }> = {
+  state: { script: 'tsrun-quick', variant: 'state' },
+  list: { script: 'tsrun-quick', variant: 'state' },
+  start: { script: 'tsrun-quick', variant: 'lifecycle' },
+  kill: { script: 'tsrun-quick', variant: 'lifecycle' },
+  delete: { script: 'tsrun-quick', variant: 'lifecycle' },
+  create: { script: 'tsrun-create' },
+  run: { script: 'tsrun-create' },
+  exec: { script: 'tsrun-create' },
+};
 const FULL_REQUEST = './tsrun.js';
 // Global flags that take a value (src/cli/commands.ts), to find the command word in argv.
 const GLOBAL_FLAGS_WITH_VALUE = ['--log', '--log-format', '--root', '--rootless', '-log', '-log-format', '-root', '-rootless'];
@@ -152,8 +160,8 @@ if (require.main === module) {
   const command = commandOf(argv);
   // Not this module: the bundle's own `require.main === module` start stays off, and we start it.
   const bundle = { exports: {} as { main(argv: string[]): Promise<number>; exitProcess?(status: number): never } };
-  if (command && Object.hasOwn(QUICK_VARIANT, command)) loadScript(QUICK_SCRIPT, bundle, QUICK_VARIANT[command]);
-  else loadScript('tsrun', bundle);
+  const entry = command && Object.hasOwn(ENTRY, command) ? ENTRY[command] : { script: 'tsrun' };
+  loadScript(entry.script, bundle, entry.variant);
   // Exit as soon as the command is done (all output is written synchronously): Node's orderly
   // teardown after the event loop drains (freeing the environment, pending GC tasks) cost 5% of
   // `state` and 8% of `create`.

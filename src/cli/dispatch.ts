@@ -1,7 +1,8 @@
 /**
  * What every tsrun entry shares: parse argv, hand the command to its handler, and turn any error
  * into one line on stderr, an `error` line in the --log file, and exit status 1. The entries
- * (main.ts: every command; quick.ts: the small ones) differ only in their handler tables.
+ * (main.ts: every command; entry-quick.ts, entry-create.ts: some) differ only in their handler
+ * tables.
  */
 import { TsrunError } from '../errors';
 import type { GlobalOptions } from '../container/options';
@@ -35,6 +36,12 @@ function logConfigFromRawArgv(argv: string[]): void {
     else if (value === 'json') format = 'json';
   }
   configureLogger({ file, format });
+}
+
+/** For the small entries: a command line they do not handle, run by dist/tsrun.js. */
+export function fullEntry(argv: string[]): Promise<number> {
+  // Resolved by boot.ts's loader to dist/tsrun.js (and its code cache).
+  return (require('./tsrun.js') as typeof import('./main')).main(argv);
 }
 
 /**

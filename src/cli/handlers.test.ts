@@ -10,7 +10,7 @@ jest.mock('../container/lifecycle', () => ({
   kill: jest.fn(),
   deleteContainer: jest.fn(),
 }));
-// The full bundle as dist/tsrun-quick.js reaches it (boot.ts resolves the request).
+// The full bundle as the smaller entries reach it (boot.ts resolves the request).
 jest.mock('./tsrun.js', () => ({ main: jest.fn(async () => 5) }), { virtual: true });
 
 jest.mock('../log', () => ({ ...jest.requireActual('../log'), reportFatal: jest.fn() }));
@@ -29,7 +29,9 @@ const { reportFatal } = require('../log') as { reportFatal: jest.Mock };
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { main } = require('./main') as typeof import('./main');
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const quick = require('./quick') as typeof import('./quick');
+const quick = require('./entry-quick') as typeof import('./entry-quick');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const createEntry = require('./entry-create') as typeof import('./entry-create');
 
 const globals = { root: '/r', log: undefined, logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
 
@@ -108,4 +110,15 @@ test('the quick entry reports usage errors itself', async () => {
   expect(await quick.main(['--root', '/r', 'start'])).toBe(1);
   expect(reportFatal).toHaveBeenCalled();
   expect(fullEntry.main).not.toHaveBeenCalled();
+});
+
+test('the create entry runs create and run itself, and hands the rest to the full entry', async () => {
+  expect(await createEntry.main(['--root', '/r', 'run', '-d', '-b', '/b', 'c1'])).toBe(7);
+  expect(lifecycle.run).toHaveBeenCalledWith(globals, expect.objectContaining({ id: 'c1', bundle: '/b', detach: true }));
+  await createEntry.main(['--root', '/r', 'create', '-b', '/b', 'c2']);
+  expect(lifecycle.create).toHaveBeenCalledWith(globals, expect.objectContaining({ id: 'c2', bundle: '/b' }));
+  expect(fullEntry.main).not.toHaveBeenCalled();
+  const argv = ['--root', '/r', 'ps', 'c1'];
+  expect(await createEntry.main(argv)).toBe(5);
+  expect(fullEntry.main).toHaveBeenCalledWith(argv);
 });

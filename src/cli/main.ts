@@ -1,7 +1,7 @@
 /**
- * tsrun's entry point for every command (bundled into dist/tsrun.js; bin/tsrun runs the small
- * commands from dist/tsrun-quick.js instead, see quick.ts). Loads only the handler module the
- * command needs.
+ * tsrun's entry point for every command (bundled into dist/tsrun.js; bin/tsrun runs some
+ * commands from smaller bundles instead: entry-quick.ts, entry-create.ts). Loads only the
+ * handler module the command needs.
  */
 import { dispatch, type Handler } from './dispatch';
 

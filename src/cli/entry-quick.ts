@@ -5,7 +5,7 @@
  * to read, deserialize from the code cache and initialise. Any other command line goes to the
  * full bundle.
  */
-import { dispatch, type Handler } from './dispatch';
+import { dispatch, fullEntry, type Handler } from './dispatch';
 
 export { exitProcess } from '../native';
 
@@ -16,14 +16,6 @@ const HANDLERS: Record<string, Handler> = {
   state: (c) => (require('./cmd-state') as typeof import('./cmd-state')).stateCommand(c),
   list: (c) => (require('./cmd-state') as typeof import('./cmd-state')).listCommand(c),
 };
-
-/** The commands this entry runs itself (bin/tsrun's boot picks the entry by them). */
-export const QUICK_COMMANDS = Object.keys(HANDLERS);
-
-function fullEntry(argv: string[]): Promise<number> {
-  // Resolved by boot.ts's loader to dist/tsrun.js (and its code cache).
-  return (require('./tsrun.js') as typeof import('./main')).main(argv);
-}
 
 export function main(argv: string[]): Promise<number> {
   return dispatch(argv, HANDLERS, fullEntry);

@@ -25,6 +25,12 @@
       ],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "ldflags": ["-Wl,-z,now", "-Wl,-z,relro"]
+    },
+    {
+      "target_name": "tsrun",
+      "type": "executable",
+      "sources": ["native/launcher/main.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
     }
   ]
 }

@@ -102,6 +102,8 @@ export function seccompNative(): SeccompBinding {
  * output is written synchronously, so nothing is lost. process.exit when the addon cannot load.
  */
 export function exitProcess(status: number): never {
+  // Node started with flags of its own (--cpu-prof, --inspect...) writes their output at exit.
+  if (process.execArgv.length > 0) process.exit(status);
   process.exitCode = status;
   process.emit('exit', status);
   let n: NativeBinding | undefined;

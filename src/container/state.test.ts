@@ -10,6 +10,7 @@ import {
   StateStore,
   deriveStatus,
   formatRfc3339Nano,
+  utcDateTime,
   nowRfc3339Nano,
   parseProcStat,
   procStartTime,
@@ -168,6 +169,13 @@ describe('time', () => {
     expect(a).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
     expect(Math.abs(Date.parse(a) - Date.now())).toBeLessThan(5000);
     expect(b >= a || b.length !== a.length).toBe(true);
+  });
+
+  test('utcDateTime agrees with Date over 1970-2400, leap days and year ends included', () => {
+    const check = (sec: number) => expect(utcDateTime(sec)).toBe(new Date(sec * 1000).toISOString().slice(0, 19));
+    for (let sec = 0; sec < 13_600_000_000; sec += 86_399 * 37 + 1234) check(sec);
+    for (const day of ['1972-02-29', '2000-02-29', '2000-03-01', '2100-02-28', '2100-03-01', '1999-12-31', '2024-12-31', '2400-02-29'])
+      for (const t of ['T00:00:00Z', 'T23:59:59Z']) check(Date.parse(day + t) / 1000);
   });
 
   test('formatRfc3339Nano trims trailing zeros like Go', () => {

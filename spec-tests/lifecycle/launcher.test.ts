@@ -3,7 +3,10 @@
  * code cache V8 accepted (a rejected or missing cache still works, only slower, so nothing else
  * would notice), and a full container lifecycle works through the small commands' bundle.
  */
-import { Sandbox, sh } from '../harness';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { LAUNCHER, Sandbox, sh } from '../harness';
 
 let box: Sandbox;
 beforeAll(() => {
@@ -59,4 +62,20 @@ test('create, state, start, kill, delete through the launcher', () => {
   box.waitStatus(c.id, 'stopped');
   expect(box.tsrun(['delete', c.id]).status).toBe(0);
   expect(box.tsrun(['state', c.id]).stderr).toMatch(/does not exist/);
+});
+
+test('the launcher runs Node without NODE_OPTIONS, and finds it without a PATH (podman) and through symlinks', () => {
+  const version = /^tsrun version \S+\ncommit: /;
+  // a V8 flag in NODE_OPTIONS would make V8 reject every code cache; a bad one would stop Node
+  const withOptions = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--no-such-node-flag' } });
+  expect(withOptions.stderr).toBe('');
+  expect(withOptions.stdout).toMatch(version);
+  const noPath = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', env: {} });
+  expect(noPath.stdout).toMatch(version);
+  const link = path.join(box.dir, 'tsrun-link');
+  fs.symlinkSync(LAUNCHER, link);
+  expect(spawnSync(link, ['--version'], { encoding: 'utf8' }).stdout).toMatch(version);
+  const noNode = spawnSync(LAUNCHER, ['--version'], { encoding: 'utf8', env: { PATH: box.dir } });
+  expect(noNode.status).toBe(127);
+  expect(noNode.stderr).toBe(`tsrun: cannot run node (searched ${box.dir}): No such file or directory\n`);
 });

@@ -31,20 +31,42 @@ export const MSG = {
   NEED_MAPS: 10, INIT_PID: 11, RUN_HOOKS: 12, READY: 13, ERROR: 14, PTY_MASTER: 15,
 } as const;
 
+/**
+ * Writes records into one buffer that grows as needed. A nested record's header is written
+ * first and its length patched once its contents are in: no buffer per record, no concatenation
+ * (a few hundred small Buffers cost milliseconds and a young-generation GC at create time).
+ */
 class TlvWriter {
-  private parts: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(8192);
+  private len = 0;
 
+  private reserve(n: number): number {
+    if (this.len + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    const at = this.len;
+    this.len += n;
+    return at;
+  }
+  private header(tag: number, length: number): number {
+    const at = this.reserve(8);
+    this.buf.writeUInt32LE(tag, at); // tag, then the u16 0 of padding
+    this.buf.writeUInt32LE(length, at + 4);
+    return at;
+  }
   bytes(tag: number, value: Buffer): this {
-    const h = Buffer.alloc(8);
-    h.writeUInt16LE(tag, 0);
-    h.writeUInt32LE(value.length, 4);
-    this.parts.push(h, value);
+    this.header(tag, value.length);
+    value.copy(this.buf, this.reserve(value.length));
     return this;
   }
   str(tag: number, s: string | undefined): this {
     if (s !== undefined) {
       if (s.includes('\0')) throw new Error(`NUL byte in plan string (tag ${tag})`);
-      this.bytes(tag, Buffer.from(s));
+      const n = Buffer.byteLength(s);
+      this.header(tag, n);
+      this.buf.write(s, this.reserve(n), n, 'utf8');
     }
     return this;
   }
@@ -54,22 +76,27 @@ class TlvWriter {
   }
   u32(tag: number, v: number | boolean | undefined): this {
     if (v === undefined || v === false) return this;
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE((v === true ? 1 : v) >>> 0, 0);
-    return this.bytes(tag, b);
+    return this.u32Always(tag, v === true ? 1 : v);
+  }
+  /** A u32 record that is present even when the value is 0 (umask 0, uid 0 are meaningful). */
+  u32Always(tag: number, v: number): this {
+    this.header(tag, 4);
+    this.buf.writeUInt32LE(v >>> 0, this.reserve(4));
+    return this;
   }
   u64(tag: number, v: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, v), 0);
-    return this.bytes(tag, b);
+    this.header(tag, 8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.reserve(8));
+    return this;
   }
   nested(tag: number, fill: (w: TlvWriter) => void): this {
-    const inner = new TlvWriter();
-    fill(inner);
-    return this.bytes(tag, inner.done());
+    const at = this.header(tag, 0);
+    fill(this);
+    this.buf.writeUInt32LE(this.len - at - 8, at + 4);
+    return this;
   }
   done(): Buffer {
-    return Buffer.concat(this.parts);
+    return this.buf.subarray(0, this.len);
   }
 }
 
@@ -107,7 +134,7 @@ export function encodePlan(p: LaunchPlan): Buffer {
   w.strs(T.ARG, p.args).strs(T.ENV, p.env).str(T.CWD, p.cwd);
   w.u32(T.UID, p.uid).u32(T.GID, p.gid);
   for (const g of p.additionalGids) w.u32(T.ADD_GID, g);
-  if (p.umask !== undefined) w.bytes(T.UMASK, u32buf(p.umask));
+  if (p.umask !== undefined) w.u32Always(T.UMASK, p.umask);
   const caps = p.capabilities;
   if (caps) {
     w.nested(T.CAPS, (n) =>
@@ -115,13 +142,13 @@ export function encodePlan(p: LaunchPlan): Buffer {
         .u64(T.CAP_PERMITTED, caps.permitted).u64(T.CAP_AMBIENT, caps.ambient),
     );
   }
-  for (const r of p.rlimits) w.nested(T.RLIMIT, (n) => n.bytes(T.R_TYPE, u32buf(r.type)).u64(T.R_SOFT, r.soft).u64(T.R_HARD, r.hard));
+  for (const r of p.rlimits) w.nested(T.RLIMIT, (n) => n.u32Always(T.R_TYPE, r.type).u64(T.R_SOFT, r.soft).u64(T.R_HARD, r.hard));
   w.u32(T.NO_NEW_PRIVS, p.noNewPrivileges);
   w.str(T.APPARMOR, p.apparmorProfile).str(T.SELINUX_LABEL, p.selinuxLabel);
-  if (p.oomScoreAdj !== undefined) w.bytes(T.OOM_SCORE_ADJ, u32buf(p.oomScoreAdj));
-  if (p.personality !== undefined) w.bytes(T.PERSONALITY, u32buf(p.personality));
+  if (p.oomScoreAdj !== undefined) w.u32Always(T.OOM_SCORE_ADJ, p.oomScoreAdj);
+  if (p.personality !== undefined) w.u32Always(T.PERSONALITY, p.personality);
   if (p.scheduler) w.bytes(T.SCHED, p.scheduler);
-  if (p.ioPriority !== undefined) w.bytes(T.IOPRIO, u32buf(p.ioPriority));
+  if (p.ioPriority !== undefined) w.u32Always(T.IOPRIO, p.ioPriority);
   if (p.cpuAffinityInitial) w.bytes(T.CPU_AFFINITY_INITIAL, p.cpuAffinityInitial);
   if (p.cpuAffinityFinal) w.bytes(T.CPU_AFFINITY_FINAL, p.cpuAffinityFinal);
   w.u32(T.TERMINAL, p.terminal);
@@ -132,11 +159,4 @@ export function encodePlan(p: LaunchPlan): Buffer {
   w.str(T.NEW_KEYRING, p.sessionKeyring).u32(T.PRESERVE_FDS, p.preserveFds);
   if (p.seccomp) w.bytes(T.SECCOMP, p.seccomp).u32(T.SECCOMP_FLAGS, p.seccompFlags).u32(T.SECCOMP_LISTENER, p.seccompListener);
   return w.done();
-}
-
-/** A u32 record that is present even when the value is 0 (umask 0, uid 0 are meaningful). */
-function u32buf(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0, 0);
-  return b;
 }

@@ -1,8 +1,8 @@
 // Build: (1) compile the config JSON Schema to standalone validator code with ajv, so no
 // schema is ever compiled at start-up; (2) bundle and minify the CLI into dist/tsrun.js, with
-// the validator as its own script (dist/validate-config.js: only create and run load it), the
-// small commands' bundle dist/tsrun-quick.js, create/run/exec's dist/tsrun-create.js and the
-// launcher's entry dist/boot.js; (3) write V8 code caches for them (scripts/code-cache.cjs).
+// the validator as its own script (dist/validate-config.js), the bundles of some commands alone
+// (dist/tsrun-quick.js, dist/tsrun-create.js, dist/tsrun-exec.js) and the launcher's entry
+// dist/boot.js; (3) write V8 code caches for them (scripts/code-cache.cjs).
 import { createHash } from 'node:crypto';
 import { execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -33,8 +33,9 @@ function gitCommit() {
   }
 }
 
-// The validator stays out of the bundle: dist/tsrun.js requires it from beside itself. So does
-// the full bundle, which dist/tsrun-quick.js requires for commands it does not run.
+// Scripts a bundle requires from beside itself instead of containing them: the config validator
+// (dist/validate-config.js), and the full bundle (dist/tsrun.js), which the smaller ones hand
+// the commands they do not run.
 const siblingScripts = {
   name: 'sibling-scripts',
   setup(build) {
@@ -105,11 +106,12 @@ async function bundle() {
     logOverride: { 'import-is-undefined': 'error' },
   };
   const define = { __TSRUN_VERSION__: JSON.stringify(pkg.version), __TSRUN_COMMIT__: JSON.stringify(gitCommit()) };
-  // The CLI's entries: every command (and the library), the small commands, the container-making ones.
+  // The CLI's entries: every command (and the library), the small commands, create and run, exec.
   const cliEntries = [
     ['src/cli/main.ts', 'dist/tsrun.js'],
     ['src/cli/entry-quick.ts', 'dist/tsrun-quick.js'],
     ['src/cli/entry-create.ts', 'dist/tsrun-create.js'],
+    ['src/cli/entry-exec.ts', 'dist/tsrun-exec.js'],
   ];
   const results = await Promise.all([
     ...cliEntries.map(([entry, out]) =>
@@ -125,11 +127,11 @@ async function bundle() {
 
 /** A failed cache is no failed build: the launcher compiles from source without one. */
 function writeCodeCaches() {
-  for (const name of ['tsrun', 'tsrun-quick.state', 'tsrun-quick.lifecycle', 'tsrun-create', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
+  for (const name of ['tsrun', 'tsrun-quick.state', 'tsrun-quick.lifecycle', 'tsrun-create', 'tsrun-exec', 'validate-config']) rmSync(join(root, `dist/${name}.cache`), { force: true });
   const env = { ...process.env };
   // The same V8 flags as bin/tsrun gives Node, or V8 rejects the cache.
   delete env.NODE_OPTIONS;
-  for (const variant of ['state', 'lifecycle', 'create', 'full']) {
+  for (const variant of ['state', 'lifecycle', 'create', 'exec', 'full']) {
     // Its warm-up commands print their (expected) errors: only fd 3 carries its own messages.
     const r = spawnSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), variant], { env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     const why = r.output?.[3]?.toString().trim();

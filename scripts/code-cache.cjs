@@ -3,14 +3,15 @@
 // top level:
 //   node scripts/code-cache.cjs state       dist/tsrun-quick.state.cache: state, list
 //   node scripts/code-cache.cjs lifecycle   dist/tsrun-quick.lifecycle.cache: start, kill, delete
-//   node scripts/code-cache.cjs create      dist/tsrun-create.cache and dist/validate-config.cache:
-//                                           create, run, exec
+//   node scripts/code-cache.cjs create      dist/tsrun-create.cache, dist/validate-config.cache:
+//                                           create, run
+//   node scripts/code-cache.cjs exec        dist/tsrun-exec.cache: exec
 //   node scripts/code-cache.cjs full        dist/tsrun.cache: the other commands
 // (V8 deserializes all of a cache, so each holds only the code its commands run.)
 //
 // The warm-up runs real tsrun commands in this process, against a temporary --root: commands on
-// a missing container and on a stopped one made of a hand-written state.json, and `create`,
-// `run` and `exec` with the native addon made unloadable, so they validate the config and stop
+// a missing container and on a stopped one made of a hand-written state.json, and `create` and
+// `run` with the native addon made unloadable, so they validate the config and stop
 // when they first need the addon (taking the container's lock), before touching cgroups or
 // starting anything.
 //
@@ -64,8 +65,10 @@ async function warmUp(main, tmp, variant, fullMain) {
     process.env.TSRUN_NATIVE_DIR = path.join(tmp, 'no-native-addon');
     await main([...g, 'create', '--bundle', bundle, 'warmup-create']);
     await main([...g, 'run', '--bundle', bundle, 'warmup-run']);
-    await main([...g, 'exec', missing, 'true']);
     delete process.env.TSRUN_NATIVE_DIR;
+  } else if (variant === 'exec') {
+    for (const id of [missing, stopped]) await main([...g, 'exec', id, 'true']);
+    await main([...g, 'exec', '--process', path.join(bundle, 'missing.json'), missing]);
   } else if (variant === 'state') {
     for (const id of [missing, stopped]) await main([...g, 'state', id]);
     await main([...g, 'list']);
@@ -91,6 +94,7 @@ const VARIANTS = {
   state: { script: 'tsrun-quick', caches: ['tsrun-quick'] },
   lifecycle: { script: 'tsrun-quick', caches: ['tsrun-quick'] },
   create: { script: 'tsrun-create', caches: ['tsrun-create', 'validate-config'] },
+  exec: { script: 'tsrun-exec', caches: ['tsrun-exec'] },
   full: { script: 'tsrun', caches: ['tsrun'] },
 };
 

@@ -29,12 +29,12 @@ test('the small commands run from tsrun-quick.js with their own caches', () => {
   }
 });
 
-test('create, run and exec run from tsrun-create.js, and load the validator when they read a config', () => {
+test('create and run run from tsrun-create.js and load the validator, exec from tsrun-exec.js', () => {
   const bundle = box.bundle((s) => {
     s.process!.args = ['true'];
   });
   expect(loadedScripts(['run', '--bundle', bundle, box.id()])).toEqual(['tsrun-create  accepted', 'validate-config  accepted']);
-  expect(loadedScripts(['exec', box.id(), 'true'])).toEqual(['tsrun-create  accepted']);
+  expect(loadedScripts(['exec', box.id(), 'true'])).toEqual(['tsrun-exec  accepted']);
 });
 
 test('the other commands run from tsrun.js', () => {

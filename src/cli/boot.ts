@@ -4,8 +4,8 @@
  * bundle nor compiles the functions it runs. Reading, deserializing and initialising a bundle
  * cost in proportion to its size, so commands run from bundles of just their code: state, list,
  * start, kill and delete from dist/tsrun-quick.js (caches tsrun-quick.state.cache: state, list;
- * tsrun-quick.lifecycle.cache: start, kill, delete), create, run and exec from
- * dist/tsrun-create.js, the others from dist/tsrun.js. The config validator
+ * tsrun-quick.lifecycle.cache: start, kill, delete), create and run from dist/tsrun-create.js,
+ * exec from dist/tsrun-exec.js, the others from dist/tsrun.js. The config validator
  * (dist/validate-config.js) is a separate script with its own cache, loaded only by the
  * commands that read a config.
  *
@@ -49,7 +49,7 @@ export const ENTRY: Record<string, { script: string; variant?: string }> = {
   delete: { script: 'tsrun-quick', variant: 'lifecycle' },
   create: { script: 'tsrun-create' },
   run: { script: 'tsrun-create' },
-  exec: { script: 'tsrun-create' },
+  exec: { script: 'tsrun-exec' },
 };
 const FULL_REQUEST = './tsrun.js';
 // Global flags that take a value (src/cli/commands.ts), to find the command word in argv.

@@ -32,6 +32,8 @@ const { main } = require('./main') as typeof import('./main');
 const quick = require('./entry-quick') as typeof import('./entry-quick');
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const createEntry = require('./entry-create') as typeof import('./entry-create');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const execEntry = require('./entry-exec') as typeof import('./entry-exec');
 
 const globals = { root: '/r', log: undefined, logFormat: 'text', debug: false, systemdCgroup: false, rootless: 'auto' };
 
@@ -121,4 +123,11 @@ test('the create entry runs create and run itself, and hands the rest to the ful
   const argv = ['--root', '/r', 'ps', 'c1'];
   expect(await createEntry.main(argv)).toBe(5);
   expect(fullEntry.main).toHaveBeenCalledWith(argv);
+});
+
+test('the exec entry hands anything but exec to the full entry', async () => {
+  const argv = ['--root', '/r', 'create', 'c1'];
+  expect(await execEntry.main(argv)).toBe(5);
+  expect(fullEntry.main).toHaveBeenCalledWith(argv);
+  expect(lifecycle.create).not.toHaveBeenCalled();
 });

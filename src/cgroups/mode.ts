@@ -48,7 +48,8 @@ function unescapeMountField(s: string): string {
 export function parseCgroupMounts(text: string): MountInfo[] {
   const mounts: MountInfo[] = [];
   for (const line of text.split('\n')) {
-    if (!line) continue;
+    // most mounts are not cgroups: skip them before splitting their fields
+    if (!line.includes(' - cgroup')) continue;
     const fields = line.split(' ');
     const sep = fields.indexOf('-', 6);
     if (sep < 0) continue;
@@ -122,12 +123,19 @@ export function matchHierarchies(mounts: MountInfo[], entries: ProcCgroupEntry[]
   return out;
 }
 
-/** This process's hierarchies as the host shows them now. */
+let hierarchies: Hierarchy[] | undefined;
+
+/**
+ * This process's hierarchies as the host shows them, read once per process (create needs them
+ * for the cgroups and again for the container's cgroup mounts; mountinfo is costly to read).
+ */
 export function ownHierarchies(): Hierarchy[] {
+  if (hierarchies) return hierarchies;
   const mounts = parseCgroupMounts(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
   const entries = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
   const found = matchHierarchies(mounts, entries);
   if (found.length === 0) throw new TsrunError('no cgroup hierarchy is mounted (see /proc/self/mountinfo)');
+  hierarchies = found;
   return found;
 }
 

@@ -132,3 +132,28 @@ test('the wire encoding is TLV records the init can walk', () => {
   expect(tags).toEqual(expect.arrayContaining([T.CLONE_FLAGS, T.ROOTFS, T.MOUNT, T.DEVICE, T.ARG, T.ENV, T.CWD, T.UID, T.GID, T.CAPS, T.EXEC_FIFO]));
   expect(tags.filter((t) => t === T.MOUNT).length).toBeGreaterThan(5);
 });
+
+test('a plan larger than the encoder starts with reads back intact (records past every growth)', () => {
+  const plan = buildPlan(spec((s) => {
+    s.process!.env = Array.from({ length: 400 }, (_, i) => `VAR_${i}=${'v'.repeat(i % 50)}`);
+    for (let i = 0; i < 60; i++) s.mounts!.push({ destination: `/mnt/m${i}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', `size=${i}k`] });
+  }), input);
+  const seccomp = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
+  plan.seccomp = seccomp;
+  const buf = encodePlan(plan);
+  const top: [number, Buffer][] = [];
+  for (let off = 0; off < buf.length; ) {
+    const len = buf.readUInt32LE(off + 4);
+    top.push([buf.readUInt16LE(off), buf.subarray(off + 8, off + 8 + len)]);
+    off += 8 + len;
+    expect(off).toBeLessThanOrEqual(buf.length);
+  }
+  expect(top.filter(([t]) => t === T.ENV).map(([, v]) => v.toString())).toEqual(plan.env);
+  expect(top.find(([t]) => t === T.SECCOMP)?.[1].equals(seccomp)).toBe(true);
+  const mountDests = top.filter(([t]) => t === T.MOUNT).map(([, v]) => {
+    expect(v.readUInt16LE(0)).toBe(T.M_DEST);
+    return v.subarray(8, 8 + v.readUInt32LE(4)).toString();
+  });
+  expect(mountDests).toEqual(plan.mounts.map((m) => m.destination));
+  expect(top.find(([t]) => t === T.EXEC_FIFO)?.[1].toString()).toBe(input.execFifo);
+});

@@ -56,9 +56,11 @@ class TlvWriter {
     this.buf.writeUInt32LE(length, at + 4);
     return at;
   }
+  // Each writer reserves first and only then reads this.buf: reserving may replace it.
   bytes(tag: number, value: Buffer): this {
     this.header(tag, value.length);
-    value.copy(this.buf, this.reserve(value.length));
+    const at = this.reserve(value.length);
+    value.copy(this.buf, at);
     return this;
   }
   str(tag: number, s: string | undefined): this {
@@ -66,7 +68,8 @@ class TlvWriter {
       if (s.includes('\0')) throw new Error(`NUL byte in plan string (tag ${tag})`);
       const n = Buffer.byteLength(s);
       this.header(tag, n);
-      this.buf.write(s, this.reserve(n), n, 'utf8');
+      const at = this.reserve(n);
+      this.buf.write(s, at, n, 'utf8');
     }
     return this;
   }
@@ -81,12 +84,14 @@ class TlvWriter {
   /** A u32 record that is present even when the value is 0 (umask 0, uid 0 are meaningful). */
   u32Always(tag: number, v: number): this {
     this.header(tag, 4);
-    this.buf.writeUInt32LE(v >>> 0, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
   u64(tag: number, v: bigint): this {
     this.header(tag, 8);
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), at);
     return this;
   }
   nested(tag: number, fill: (w: TlvWriter) => void): this {

@@ -8,8 +8,7 @@ import { TsrunError } from '../errors';
 import { logger } from '../log';
 import { native } from '../native';
 import { parseSignal } from '../spec/signals';
-import { cgroupManagerFromPaths } from '../cgroups/manager';
-import { hookState, runHooksCollectingErrors } from './hooks';
+import type { Hook } from '../spec/types';
 import { lockContainer, withLock } from './lock';
 import { BrokenStateError, ContainerNotExistError, deriveStatus, EXEC_FIFO, StateStore, type PersistedState } from './state';
 import type { GlobalOptions } from './options';
@@ -66,6 +65,19 @@ function waitForEof(fd: number): void {
   while (readNonBlocking(fd, buf) !== 0) native().pollReadable(fd, POLL_MS);
 }
 
+// Required when needed: start and a plain kill touch neither cgroups nor hooks, and loading
+// their modules was a tenth of what `start` costs beyond Node's own start.
+function cgroupManagerFromPaths(paths: Record<string, string>): import('../cgroups/manager').CgroupManager {
+  return (require('../cgroups/manager') as typeof import('../cgroups/manager')).cgroupManagerFromPaths(paths);
+}
+
+/** Runs the hooks, if any; what failed, as lines to warn with. */
+function runHooks(hooks: Hook[] | undefined, name: 'poststart' | 'poststop', state: PersistedState, status: 'running' | 'stopped'): string[] {
+  if (!hooks?.length) return [];
+  const h = require('./hooks') as typeof import('./hooks');
+  return h.runHooksCollectingErrors(hooks, name, h.hookState(state, status));
+}
+
 export function startLocked(store: StateStore, id: string): PersistedState {
   const state = store.read(id);
   const status = deriveStatus(store, state);
@@ -76,7 +88,7 @@ export function startLocked(store: StateStore, id: string): PersistedState {
 }
 
 export function runPoststart(state: PersistedState): void {
-  for (const msg of runHooksCollectingErrors(state.hooks?.poststart, 'poststart', hookState(state, 'running')))
+  for (const msg of runHooks(state.hooks?.poststart, 'poststart', state, 'running'))
     logger.warn(msg);
 }
 
@@ -121,7 +133,7 @@ function destroy(store: StateStore, state: PersistedState): void {
     }
   }
   if (state.cgroupPaths) cgroupManagerFromPaths(state.cgroupPaths).destroy();
-  for (const msg of runHooksCollectingErrors(state.hooks?.poststop, 'poststop', hookState(state, 'stopped'))) logger.warn(msg);
+  for (const msg of runHooks(state.hooks?.poststop, 'poststop', state, 'stopped')) logger.warn(msg);
   store.remove(state.id);
 }
 

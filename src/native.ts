@@ -36,6 +36,8 @@ export interface NativeBinding {
   recvMsg(sock: number): InitMessage | null;
   waitpid(pid: number, nohang?: boolean): WaitStatus;
   waitpidAsync(pid: number): Promise<WaitStatus>;
+  /** Blocks until the child exits, passing it the given signals (numbers) meanwhile. */
+  waitForwarding(pid: number, signals: number[]): WaitStatus;
   setChildSubreaper(): void;
   connectUnix(path: string): number;
   setWinsize(fd: number, rows: number, cols: number): void;

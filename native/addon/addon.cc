@@ -227,6 +227,47 @@ static Napi::Value Waitpid(const Napi::CallbackInfo& info) {
   return WaitResult(env, r, status);
 }
 
+// The process the foreground wait forwards signals to; read by the signal handler.
+static volatile sig_atomic_t g_forward_to = 0;
+
+static void ForwardSignal(int sig) {
+  int saved = errno;
+  if (g_forward_to > 0) kill((pid_t)g_forward_to, sig);
+  errno = saved;
+}
+
+// waitForwarding(pid, signals) -> { pid, exitCode?, signal? }: waits for the child on this
+// thread while the listed signals, whichever thread they land on, are passed on to it. No
+// worker thread and no event loop: for `run` and `exec` without a terminal to relay.
+static Napi::Value WaitForwarding(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  pid_t pid = IntArg(info, 0);
+  Napi::Array list = info[1].As<Napi::Array>();
+  const uint32_t n = list.Length();
+  int sigs[64];
+  struct sigaction previous[64];
+  if (n > 64) THROW_ERRNO(env, "waitForwarding: too many signals", EINVAL);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = ForwardSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  g_forward_to = pid;
+  for (uint32_t i = 0; i < n; i++) {
+    sigs[i] = list.Get(i).As<Napi::Number>().Int32Value();
+    sigaction(sigs[i], &sa, &previous[i]);
+  }
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  int err = errno;
+  for (uint32_t i = 0; i < n; i++) sigaction(sigs[i], &previous[i], NULL);
+  g_forward_to = 0;
+  if (r < 0) THROW_ERRNO(env, "waitpid", err);
+  return WaitResult(env, r, status);
+}
+
 // Waits on a worker thread so the event loop keeps delivering signals to forward.
 class WaitWorker : public Napi::AsyncWorker {
  public:
@@ -405,6 +446,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvMsg", Napi::Function::New(env, RecvMsg));
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
+  exports.Set("waitForwarding", Napi::Function::New(env, WaitForwarding));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));

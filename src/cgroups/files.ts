@@ -111,12 +111,8 @@ export function killPids(pids: Iterable<number>): void {
 }
 
 /**
- * rmdir every directory of the tree, children first. A cgroup whose last task has just
- * died can report EBUSY for a moment while the kernel finishes tearing it down, so retry.
- */
-/**
  * rmdir alone: true when dir is gone (or was never there), false when it still has processes or
- * child cgroups (EBUSY), so the caller takes the long way.
+ * child cgroups (EBUSY), so the caller waits or takes the long way.
  */
 export function removeIfEmpty(dir: string): boolean {
   try {
@@ -130,21 +126,13 @@ export function removeIfEmpty(dir: string): boolean {
   }
 }
 
+/**
+ * rmdir every directory of the tree, children first. A cgroup whose last task has just
+ * died can report EBUSY for a moment while the kernel finishes tearing it down, so retry.
+ */
 export function removeCgroupTree(dir: string, timeoutMs = 5000): void {
   for (const d of cgroupTreeDeepestFirst(dir)) {
-    let lastError: unknown;
-    const removed = waitFor(() => {
-      try {
-        fs.rmdirSync(d);
-        return true;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return true;
-        if (code !== 'EBUSY') throw wrapError(`remove cgroup ${d}`, err);
-        lastError = err;
-        return false;
-      }
-    }, timeoutMs);
-    if (!removed) throw wrapError(`remove cgroup ${d}`, lastError);
+    if (!waitFor(() => removeIfEmpty(d), timeoutMs))
+      throw new TsrunError(`remove cgroup ${d}: still busy after ${timeoutMs} ms`, { errno: 16 /* EBUSY */ });
   }
 }

@@ -6,6 +6,8 @@ import { dispatch, fullEntry, type Handler } from './dispatch';
 
 export { exitProcess } from '../native';
 
+// Its own table, repeating main.ts's lines: esbuild bundles every module a table requires, so a
+// shared table would put every command into every bundle.
 const HANDLERS: Record<string, Handler> = {
   exec: (c) => (require('./cmd-exec') as typeof import('./cmd-exec')).execCommand(c),
 };

@@ -9,6 +9,8 @@ import { dispatch, fullEntry, type Handler } from './dispatch';
 
 export { exitProcess } from '../native';
 
+// Its own table, repeating main.ts's lines: esbuild bundles every module a table requires, so a
+// shared table would put every command into every bundle.
 const HANDLERS: Record<string, Handler> = {
   start: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).startCommand(c),
   kill: (c) => (require('./cmd-lifecycle') as typeof import('./cmd-lifecycle')).killCommand(c),

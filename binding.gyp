@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tsrun_native",
-      "sources": ["native/addon/addon.cc", "native/addon/bpf.cc", "native/init/wire.c"],
+      "sources": ["native/addon/addon.cc", "native/addon/process.cc", "native/addon/idmap.cc", "native/addon/bpf.cc", "native/init/wire.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
       "cflags": ["-O2", "-Wall"],

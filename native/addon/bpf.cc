@@ -1,7 +1,7 @@
 // The cgroup v2 device controller's kernel side: load a BPF_PROG_TYPE_CGROUP_DEVICE program
 // (generated in TypeScript, src/cgroups/device-filter.ts) and attach it to a cgroup directory
 // in place of whatever device programs were attached there before.
-#include <napi.h>
+#include "addon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +19,6 @@ static long SysBpf(int cmd, union bpf_attr* attr) {
   do rc = syscall(__NR_bpf, cmd, attr, sizeof *attr);
   while (rc < 0 && errno == EINTR);
   return rc;
-}
-
-static Napi::Error BpfError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  return e;
 }
 
 class Fd {
@@ -100,24 +94,24 @@ static int LoadWithMemlock(const Napi::Buffer<uint8_t>& insns, const std::string
 // attachDeviceFilter(cgroupDir, insns: Buffer, license) -> number of programs it replaced.
 // The new program is attached (BPF_F_ALLOW_MULTI) before the old ones are detached, so while
 // both are attached a device needs both to allow it: never a moment with less restriction.
-Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
+static Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>();
   Napi::Buffer<uint8_t> insns = info[1].As<Napi::Buffer<uint8_t>>();
   std::string license = info[2].As<Napi::String>();
   if (insns.Length() == 0 || insns.Length() % sizeof(struct bpf_insn) != 0) {
-    BpfError(env, "device filter program", EINVAL).ThrowAsJavaScriptException();
+    ErrnoError(env, "device filter program", EINVAL).ThrowAsJavaScriptException();
     return env.Undefined();
   }
 
   Fd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd.get() < 0) {
-    BpfError(env, "open " + dir, errno).ThrowAsJavaScriptException();
+    ErrnoError(env, "open " + dir, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::vector<uint32_t> old;
   if (QueryDevicePrograms(dirfd.get(), &old) < 0) {
-    BpfError(env, "bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE) on " + dir, errno).ThrowAsJavaScriptException();
+    ErrnoError(env, "bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE) on " + dir, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
 
@@ -134,7 +128,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
       while (!text.empty() && text.back() == '\n') text.pop_back();
       if (!text.empty()) what += " (verifier: " + text + ")";
     }
-    BpfError(env, what, err).ThrowAsJavaScriptException();
+    ErrnoError(env, what, err).ThrowAsJavaScriptException();
     return env.Undefined();
   }
 
@@ -145,7 +139,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
   if (SysBpf(BPF_PROG_ATTACH, &attr) < 0) {
-    BpfError(env, "bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) on " + dir, errno).ThrowAsJavaScriptException();
+    ErrnoError(env, "bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) on " + dir, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
 
@@ -157,7 +151,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
     if (oldProg.get() < 0) {
       // Gone meanwhile, or one an LSM keeps from us: it can only restrict further.
       if (errno == ENOENT || errno == EPERM || errno == EACCES) continue;
-      BpfError(env, "bpf(BPF_PROG_GET_FD_BY_ID) for the old device filter of " + dir, errno).ThrowAsJavaScriptException();
+      ErrnoError(env, "bpf(BPF_PROG_GET_FD_BY_ID) for the old device filter of " + dir, errno).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     memset(&attr, 0, sizeof attr);
@@ -166,7 +160,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
     attr.attach_type = BPF_CGROUP_DEVICE;
     if (SysBpf(BPF_PROG_DETACH, &attr) < 0) {
       if (errno == ENOENT) continue;
-      BpfError(env, "bpf(BPF_PROG_DETACH, BPF_CGROUP_DEVICE) of the old device filter of " + dir, errno).ThrowAsJavaScriptException();
+      ErrnoError(env, "bpf(BPF_PROG_DETACH, BPF_CGROUP_DEVICE) of the old device filter of " + dir, errno).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     replaced++;
@@ -175,20 +169,25 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
 }
 
 // deviceFilterIds(cgroupDir) -> ids of the device programs attached to it.
-Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info) {
+static Napi::Value DeviceFilterIds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = info[0].As<Napi::String>();
   Fd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd.get() < 0) {
-    BpfError(env, "open " + dir, errno).ThrowAsJavaScriptException();
+    ErrnoError(env, "open " + dir, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::vector<uint32_t> ids;
   if (QueryDevicePrograms(dirfd.get(), &ids) < 0) {
-    BpfError(env, "bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE) on " + dir, errno).ThrowAsJavaScriptException();
+    ErrnoError(env, "bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE) on " + dir, errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Napi::Array out = Napi::Array::New(env, ids.size());
   for (size_t i = 0; i < ids.size(); i++) out.Set((uint32_t)i, Napi::Number::New(env, ids[i]));
   return out;
+}
+
+void RegisterDeviceFilter(Napi::Env env, Napi::Object exports) {
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("deviceFilterIds", Napi::Function::New(env, DeviceFilterIds));
 }

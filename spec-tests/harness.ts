@@ -3,7 +3,7 @@
  * scripts/make-busybox-bundle.sh. Each test gets its own bundle directory, state root and
  * container ids, and removes them afterwards, so tests can run beside other work.
  */
-import { spawnSync, type SpawnSyncOptions } from 'child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -157,4 +157,38 @@ export function sh(script: string): string[] {
 
 export function cleanupBase(): void {
   fs.rmSync(BASE, { recursive: true, force: true });
+}
+
+/**
+ * Starts a Python fixture of spec-tests/fixtures that prints "listening" once its socket is
+ * bound: `ready` resolves then, `done` with all it printed when it exits.
+ */
+export function startFixture(script: string, args: string[]): { ready: Promise<void>; done: Promise<string>; child: ChildProcess } {
+  const child = spawn('python3', [path.join(REPO, 'spec-tests/fixtures', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const ready = new Promise<void>((resolve) => {
+    const check = () => (out.includes('listening') ? resolve() : setTimeout(check, 10));
+    check();
+  });
+  const done = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
+  return { ready, done, child };
+}
+
+/**
+ * Every entry below `root`, down to `levels` directories deep; unreadable directories are
+ * skipped. For finding what a container left behind (cgroups, bundles, records).
+ */
+export function* walkTree(root: string, levels: number): Generator<{ path: string; dirent: fs.Dirent }> {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const dirent of entries) {
+    const p = path.join(root, dirent.name);
+    yield { path: p, dirent };
+    if (dirent.isDirectory() && levels > 1) yield* walkTree(p, levels - 1);
+  }
 }

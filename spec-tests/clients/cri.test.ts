@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { walkTree } from '../harness';
 import { connect, type CriClient } from './cri/client';
 import {
   alive,
@@ -108,23 +109,7 @@ function listedBy(rt: Runtime, root = runtimeRoot(rt)): Listed[] {
 
 /** Files and directories under containerd's root and state whose name is `id` (bundles, CRI's records). */
 function containerdPathsNaming(id: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string, depth: number): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.name === id) found.push(p);
-      else if (e.isDirectory() && depth < 4) walk(p, depth + 1);
-    }
-  };
-  walk(path.join(dir, 'root'), 0);
-  walk(path.join(dir, 'state'), 0);
-  return found;
+  return ['root', 'state'].flatMap((d) => [...walkTree(path.join(dir, d), 5)].filter((e) => e.dirent.name === id).map((e) => e.path));
 }
 
 /** Everything of a removed sandbox or container still on the host, from the runtime to containerd. */

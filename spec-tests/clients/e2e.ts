@@ -15,6 +15,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { walkTree } from '../harness';
 
 export const REPO = path.join(__dirname, '..', '..');
 export const SCRIPTS = path.join(REPO, 'scripts', 'e2e');
@@ -295,26 +296,10 @@ export function namespacesOf(pid: number): Record<string, string> {
 
 /** Every cgroup directory (any hierarchy) below `parent` whose name contains `id`. */
 export function cgroupDirsMentioning(parent: string, id: string): string[] {
-  const found: string[] = [];
   const tops = cgroupV2Only
     ? [path.join('/sys/fs/cgroup', parent)]
     : fs.readdirSync('/sys/fs/cgroup').map((h) => path.join('/sys/fs/cgroup', h, parent));
-  const walk = (dir: string, depth: number): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const sub = path.join(dir, e.name);
-      if (e.name.includes(id)) found.push(sub);
-      if (depth < 3) walk(sub, depth + 1);
-    }
-  };
-  for (const top of tops) walk(top, 0);
-  return found;
+  return tops.flatMap((top) => [...walkTree(top, 4)].filter((e) => e.dirent.isDirectory() && e.dirent.name.includes(id)).map((e) => e.path));
 }
 
 /** Host processes whose cgroup or command line names `id`. */

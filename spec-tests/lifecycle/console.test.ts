@@ -1,7 +1,6 @@
 /** process.terminal with --console-socket: the pty master reaches the socket as conmon expects. */
-import { spawn } from 'child_process';
 import * as path from 'path';
-import { REPO, Sandbox, sh } from '../harness';
+import { Sandbox, sh, startFixture } from '../harness';
 
 let box: Sandbox;
 beforeAll(() => {
@@ -9,18 +8,9 @@ beforeAll(() => {
 });
 afterAll(() => box.cleanup());
 
+/** fixtures/console-receiver.py on socketPath; it types `input` into the terminal when given. */
 function receiver(socketPath: string, input?: string) {
-  const args = [path.join(REPO, 'spec-tests/fixtures/console-receiver.py'), socketPath];
-  if (input) args.push(input);
-  const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const ready = new Promise<void>((resolve) => {
-    const check = () => (out.includes('listening') ? resolve() : setTimeout(check, 10));
-    check();
-  });
-  const done = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
-  return { ready, done, child };
+  return startFixture('console-receiver.py', input ? [socketPath, input] : [socketPath]);
 }
 
 test('the pty master is sent with the payload /dev/ptmx and the process sees a tty', async () => {

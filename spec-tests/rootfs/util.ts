@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import type { Spec } from '../../src/spec/types';
-import { type Result, Sandbox, sh } from '../harness';
+import { type Result, Sandbox, sh, walkTree } from '../harness';
 
 export interface MountInfo {
   id: number;
@@ -117,23 +117,7 @@ export function processAlive(pid: number): boolean {
 
 /** Cgroup directories named after the container under any v1 hierarchy or the unified one. */
 export function cgroupDirsOf(id: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = `${dir}/${e.name}`;
-      if (e.name === id) found.push(p);
-      else if (depth < 4) walk(p, depth + 1);
-    }
-  };
-  walk('/sys/fs/cgroup', 0);
-  return found;
+  return [...walkTree('/sys/fs/cgroup', 5)].filter((e) => e.dirent.isDirectory() && e.dirent.name === id).map((e) => e.path);
 }
 
 /** Host mounts whose mount point lies under dir (a bundle that a container leaked into the host). */

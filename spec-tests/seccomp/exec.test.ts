@@ -1,8 +1,7 @@
 /** `exec`: the new process gets the container's seccomp profile, with its own notify listener fd. */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO, Sandbox } from '../harness';
+import { Sandbox, startFixture } from '../harness';
 import type { LinuxSeccomp } from '../../src/spec/types';
 import { withProfile } from './util';
 
@@ -12,18 +11,9 @@ beforeAll(() => {
 });
 afterAll(() => box.cleanup());
 
+/** fixtures/seccomp-listener.py on socketPath, answering with `replies`. */
 function agent(socketPath: string, stateFile: string, replies: string[]) {
-  const child = spawn('python3', [path.join(REPO, 'spec-tests/fixtures/seccomp-listener.py'), socketPath, stateFile, ...replies], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const ready = new Promise<void>((resolve) => {
-    const check = () => (out.includes('listening') ? resolve() : setTimeout(check, 10));
-    check();
-  });
-  const done = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
-  return { ready, done };
+  return startFixture('seccomp-listener.py', [socketPath, stateFile, ...replies]);
 }
 
 function started(profile: LinuxSeccomp): string {

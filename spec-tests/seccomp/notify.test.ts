@@ -2,10 +2,9 @@
  * SCMP_ACT_NOTIFY: the notify fd and runtime-spec's containerProcessState reach the listener at
  * linux.seccomp.listenerPath, and the listener answers syscalls on the container's behalf.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO, Sandbox, sh } from '../harness';
+import { Sandbox, sh, startFixture } from '../harness';
 import type { LinuxSeccomp } from '../../src/spec/types';
 import { withProfile } from './util';
 
@@ -15,19 +14,9 @@ beforeAll(() => {
 });
 afterAll(() => box.cleanup());
 
-/** Starts fixtures/seccomp-listener.py; resolves `ready` once it listens, `done` with its output. */
+/** fixtures/seccomp-listener.py on socketPath, answering with `replies`. */
 function listener(socketPath: string, stateFile: string, replies: string[]) {
-  const child = spawn('python3', [path.join(REPO, 'spec-tests/fixtures/seccomp-listener.py'), socketPath, stateFile, ...replies], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const ready = new Promise<void>((resolve) => {
-    const check = () => (out.includes('listening') ? resolve() : setTimeout(check, 10));
-    check();
-  });
-  const done = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
-  return { ready, done, child };
+  return startFixture('seccomp-listener.py', [socketPath, stateFile, ...replies]);
 }
 
 const notifyMkdir = (listenerPath: string): LinuxSeccomp => ({
